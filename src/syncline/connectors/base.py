@@ -1,0 +1,88 @@
+"""The contract between the sync engine and every connector."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import httpx
+from pydantic import BaseModel
+
+from syncline.domain.records import ChangePage, ListPage
+from syncline.types import Checkpoint
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which upstream items a sync covers, so the engine can filter change feeds.
+
+    `folder_id`: the folder and everything below it; `file_ids`: exactly these items;
+    neither: everything the credential can see.
+    """
+
+    folder_id: str | None = None
+    file_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_everything(self) -> bool:
+        return self.folder_id is None and not self.file_ids
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """A file's bytes, streamed from the provider; `close` must be awaited once done."""
+
+    media_type: str
+    filename: str | None
+    chunks: AsyncIterator[bytes]
+    close: Callable[[], object]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """Everything a connector may touch during one sync.
+
+    `http` is shared by every sync; `auth` adds this credential's bearer token and refreshes it
+    once on a 401. `api_url` is the provider origin (e.g. `https://www.googleapis.com`).
+    """
+
+    http: httpx.AsyncClient
+    auth: httpx.Auth
+    api_url: str
+
+
+class FilesConnector(Protocol):
+    """Reads one user's files from one provider. Translates; never sleeps, retries or stores."""
+
+    @property
+    def scope(self) -> Scope: ...
+
+    async def start_cursor(self) -> str:
+        """The change-feed position of now; taken before a listing so no change is missed."""
+        ...
+
+    def list_all(self, checkpoint: Checkpoint | None) -> AsyncIterator[ListPage]:
+        """Every item in scope, page by page, resuming after `checkpoint` when given."""
+        ...
+
+    def changes(self, cursor: str) -> AsyncIterator[ChangePage]:
+        """What changed since `cursor`, page by page, oldest first, including out-of-scope items."""
+        ...
+
+    async def download(self, external_id: str) -> Download:
+        """The item's content (exported to an Office format for native documents)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSpec:
+    """How to validate an integration's configuration and build its connector."""
+
+    integration: str
+    pipelines: frozenset[str]
+    config_model: type[BaseModel]
+    default_api_url: str
+    default_token_url: str
+    default_auth_url: str
+    build: Callable[[BaseModel, ConnectorContext], FilesConnector]

@@ -1,0 +1,31 @@
+"""The integrations Syncline knows, by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from syncline.connectors.base import ConnectorSpec
+
+
+class Registry:
+    def __init__(self, specs: Iterable[ConnectorSpec]) -> None:
+        self._specs: dict[str, ConnectorSpec] = {}
+        for spec in specs:
+            if spec.integration in self._specs:
+                raise ValueError(f"integration {spec.integration!r} is registered twice")
+            self._specs[spec.integration] = spec
+
+    def get(self, integration: str) -> ConnectorSpec | None:
+        return self._specs.get(integration)
+
+    def __iter__(self) -> Iterable[ConnectorSpec]:  # type: ignore[override]  # plain iteration
+        return iter(self._specs.values())
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+
+def builtin_registry() -> Registry:
+    from syncline.connectors import googledrive  # noqa: PLC0415 - keep imports light until asked
+
+    return Registry([googledrive.spec])

@@ -1,0 +1,62 @@
+"""Normalized records and how their changes are detected."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import orjson
+
+from syncline.types import JSONObject
+
+
+def record_hash(data: JSONObject) -> str:
+    """A hash of a normalized record: equal records, whatever their key order, hash equal."""
+    return hashlib.blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Upsert:
+    """An item that exists upstream, normalized; `data` excludes `id`, which the store derives."""
+
+    external_id: str
+    data: JSONObject
+    is_folder: bool = False
+    parent_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a full listing, and where to resume after it (None: the listing is finished)."""
+
+    items: list[Upsert]
+    checkpoint: JSONObject | None
+    complete: bool = True
+    """False when the upstream said this listing may be missing items (Drive `incompleteSearch`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """One page of an upstream change feed, and the feed position after it."""
+
+    upserts: list[Upsert]
+    deletions: list[str]
+    """External ids that were deleted, trashed, or are no longer accessible."""
+    cursor: str
+    """Store this once the page is committed; resuming from it never skips a change."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCounts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    processed: int = 0
+
+    def __add__(self, other: RecordCounts) -> RecordCounts:
+        return RecordCounts(
+            self.created + other.created,
+            self.updated + other.updated,
+            self.deleted + other.deleted,
+            self.processed + other.processed,
+        )
