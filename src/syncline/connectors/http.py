@@ -29,7 +29,9 @@ class OAuthBearer(httpx.Auth):
     def __init__(self, tokens: TokenSource) -> None:
         self._tokens = tokens
 
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("OAuthBearer works with httpx.AsyncClient only")
 
     async def async_auth_flow(

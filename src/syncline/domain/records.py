@@ -12,7 +12,9 @@ from syncline.types import JSONObject
 
 def record_hash(data: JSONObject) -> str:
     """A hash of a normalized record: equal records, whatever their key order, hash equal."""
-    return hashlib.blake2b(orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        orjson.dumps(data, option=orjson.OPT_SORT_KEYS), digest_size=16
+    ).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

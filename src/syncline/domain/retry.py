@@ -18,7 +18,9 @@ class RetryPolicy:
     def delay(self, attempt: int, *, jitter: float | None = None) -> timedelta:
         """The wait before retry number `attempt` (1-based); `jitter` in [0, 1) fixes the draw."""
         attempt = max(1, attempt)
-        ceiling = min(self.cap.total_seconds(), self.base.total_seconds() * self.factor ** (attempt - 1))
+        ceiling = min(
+            self.cap.total_seconds(), self.base.total_seconds() * self.factor ** (attempt - 1)
+        )
         draw = random.random() if jitter is None else jitter  # noqa: S311 - jitter, not secrecy
         # Half fixed, half random: never sooner than half the nominal wait, never later than it.
         return timedelta(seconds=ceiling * (0.5 + 0.5 * draw))

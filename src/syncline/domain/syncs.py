@@ -66,7 +66,7 @@ class Sync:
     """Where an unfinished initial or full listing resumes; None when no listing is under way."""
     checkpoint_type: SyncType | None
     generation: int
-    """Bumped by each full listing; records not stamped with it after a complete listing are gone."""
+    """Bumped by each full listing; records it did not stamp are gone once the listing completes."""
     initial_completed_at: datetime | None
     last_synced_at: datetime | None
     last_full_synced_at: datetime | None
@@ -89,7 +89,7 @@ class Sync:
 
 
 def next_run_type(sync: Sync, now: datetime) -> SyncType:
-    """Which run a due sync needs: finish the initial listing, then full when due, else incremental."""
+    """Which run a due sync needs: initial first, then full when due, else incremental."""
     if sync.initial_completed_at is None:
         return SyncType.INITIAL
     if sync.checkpoint is not None and sync.checkpoint_type is SyncType.FULL:

@@ -1,0 +1,111 @@
+"""Turns a Drive `files` resource into a normalized File record (pipeline `files`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from syncline.domain.records import Upsert
+from syncline.errors import UpstreamResponseError
+from syncline.types import JSON, JSONObject
+
+__all__ = [
+    "FILE_FIELDS",
+    "FOLDER_MIME_TYPE",
+    "GOOGLE_APPS_PREFIX",
+    "SHORTCUT_MIME_TYPE",
+    "is_trashed",
+    "normalize_file",
+]
+
+FOLDER_MIME_TYPE = "application/vnd.google-apps.folder"
+SHORTCUT_MIME_TYPE = "application/vnd.google-apps.shortcut"
+GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
+
+# Keep in sync with `normalize_file`: Drive returns only the fields a request names.
+FILE_FIELDS = (
+    "id,name,mimeType,size,md5Checksum,webViewLink,thumbnailLink,createdTime,modifiedTime,"
+    "parents,trashed,driveId,shortcutDetails(targetId,targetMimeType)"
+)
+
+
+def _str(obj: JSONObject, key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _size(value: JSON) -> int | None:
+    """Drive sends int64 as a string; native documents have no size at all."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def _timestamp(value: str | None) -> str | None:
+    """RFC 3339 as UTC with milliseconds and `Z`, Drive's own form (`2024-05-02T10:11:12.345Z`)."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:  # Drive's times are UTC even when the offset is left out
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def is_trashed(file: JSONObject) -> bool:
+    return file.get("trashed") is True
+
+
+def normalize_file(file: JSONObject) -> Upsert:
+    """One Drive file (folder, shortcut, native document or binary) as a File record.
+
+    `data` is the File schema without `id`, which the store derives. It holds only what Drive
+    sends, so that an unchanged file hashes the same on every sync.
+
+    Raises:
+        UpstreamResponseError: the resource has no `id`.
+    """
+    external_id = _str(file, "id")
+    if external_id is None:
+        raise UpstreamResponseError("Google Drive returned a file without an id")
+    mime_type = _str(file, "mimeType") or ""
+    raw_parents = file.get("parents")
+    parents = (
+        tuple(p for p in raw_parents if isinstance(p, str) and p)
+        if isinstance(raw_parents, list)
+        else ()
+    )
+    md5 = _str(file, "md5Checksum")
+
+    custom: JSONObject = {}
+    if (drive_id := _str(file, "driveId")) is not None:
+        custom["driveId"] = drive_id
+    shortcut = file.get("shortcutDetails")
+    if mime_type == SHORTCUT_MIME_TYPE and isinstance(shortcut, dict):
+        custom["shortcutTargetId"] = _str(shortcut, "targetId")
+        custom["shortcutTargetMimeType"] = _str(shortcut, "targetMimeType")
+
+    data: JSONObject = {
+        "externalId": external_id,
+        "name": _str(file, "name") or "",
+        "mimeType": mime_type,
+        "size": _size(file.get("size")),
+        "url": _str(file, "webViewLink"),
+        "thumbnailUrl": _str(file, "thumbnailLink"),
+        "createdAt": _timestamp(_str(file, "createdTime")),
+        "updatedAt": _timestamp(_str(file, "modifiedTime")),
+        "hash": {"type": "MD5", "value": md5} if md5 is not None else None,
+        "parentFolderId": parents[0] if parents else None,
+        "customFields": custom,
+    }
+    return Upsert(
+        external_id=external_id,
+        data=data,
+        is_folder=mime_type == FOLDER_MIME_TYPE,
+        parent_ids=parents,
+    )

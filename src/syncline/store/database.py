@@ -1,0 +1,129 @@
+"""Connections and transactions on SQLite (embedded) or PostgreSQL, behind one interface.
+
+This is the only module that branches on the dialect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from syncline.errors import ConfigError, StoreError
+
+
+def database_url(url: str) -> str:
+    """The async driver URL for a user-facing `sqlite:///...` or `postgresql://...` URL."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise ConfigError(f"SYNCLINE_DATABASE_URL is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return str(parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False))
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ConfigError(
+        f"SYNCLINE_DATABASE_URL must be sqlite:///path or postgresql://..., not {backend!r}"
+    )
+
+
+def sync_driver_url(url: str) -> str:
+    """The blocking driver URL, for Alembic."""
+    parsed = make_url(database_url(url))
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    return parsed.render_as_string(hide_password=False)
+
+
+class Database:
+    """An async engine plus the two kinds of transaction the store needs."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        async_url = database_url(url)
+        self.dialect = make_url(async_url).get_backend_name()
+        if self.dialect == "sqlite":
+            self.engine: AsyncEngine = create_async_engine(async_url)
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_async_engine(
+                async_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+        # SQLite has one writer: queue writers in-process rather than fail with "database is locked".
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads; whatever it did is rolled back."""
+        with translate_errors():
+            async with self.engine.connect() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits on success and rolls back on any exception."""
+        if self._write_lock is None:
+            with translate_errors():
+                async with self.engine.begin() as conn:
+                    yield conn
+            return
+        async with self._write_lock:
+            with translate_errors():
+                async with self.engine.connect() as raw:
+                    conn = await raw.execution_options(sqlite_immediate=True)
+                    async with conn.begin():
+                        yield conn
+
+    def upsert(self, table: Table) -> Any:
+        """INSERT ... ON CONFLICT support for this dialect (both share the same API)."""
+        return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+class translate_errors:  # noqa: N801 - used like a function: `with translate_errors():`
+    """Turn SQLAlchemy's exceptions into `StoreError`, once, at the store's boundary."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, DBAPIError | SQLAlchemyError):
+            raise StoreError(f"database error: {type(exc).__name__}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # Any: DB-API objects are untyped
+        # Take transaction control from the driver so BEGIN IMMEDIATE can be issued (SQLAlchemy docs).
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

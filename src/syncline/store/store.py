@@ -1,0 +1,992 @@
+"""The store: every read and write Syncline makes, as use-case verbs over SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from syncline.domain.credentials import Credential, CredentialStatus
+from syncline.domain.events import SyncEvent, WebhookEvent
+from syncline.domain.ids import record_id
+from syncline.domain.notifications import (
+    LogEntry,
+    Notice,
+    OutboxItem,
+    record_notice,
+    webhook_body,
+)
+from syncline.domain.projects import Project
+from syncline.domain.records import RecordCounts, Upsert, record_hash
+from syncline.domain.syncs import Sync, SyncStatus, SyncType
+from syncline.errors import LeaseLost
+from syncline.store.database import Database
+from syncline.store.tables import credentials, outbox, projects, records, sync_events, syncs
+from syncline.types import Checkpoint, JSONObject
+
+__all__ = [
+    "NewCredential",
+    "NewSync",
+    "Progress",
+    "RecordPage",
+    "RunWrite",
+    "Store",
+    "StoredTokens",
+]
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _loads(text: str | None) -> Any:  # Any: JSON of any shape, checked by the caller
+    return None if text is None else orjson.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSync:
+    id: str
+    project_id: str
+    user_id: str
+    integration: str
+    pipeline: str
+    configuration_name: str
+    configuration: JSONObject
+    credential_id: str
+    frequency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredential:
+    project_id: str
+    user_id: str
+    integration: str
+    access_token_enc: str
+    refresh_token_enc: str | None
+    expires_at: datetime | None
+    scopes: list[str]
+    account_email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTokens:
+    """A credential's tokens as stored (encrypted), with what decides whether to refresh."""
+
+    credential_id: str
+    integration: str
+    status: CredentialStatus
+    access_token_enc: str
+    refresh_token_enc: str | None
+    expires_at: datetime | None
+    refresh_lock_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunWrite:
+    """Who writes for a run: every write checks that `owner` still holds the sync's lease."""
+
+    sync: Sync
+    owner: str
+    trace_id: str
+    lease_for: timedelta
+    emit_record_events: bool
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a run stands after a page: stored with the page, so a crash resumes right there."""
+
+    cursor: str | None
+    checkpoint: Checkpoint | None
+    checkpoint_type: SyncType | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPage:
+    rows: list[str]
+    """Each record's JSON text, ready to be spliced into a response."""
+    last_seq: int | None
+    last_changed_ms: int | None
+
+
+def _sync_from_row(row: Row[Any]) -> Sync:
+    m = row._mapping
+    return Sync(
+        id=m["id"],
+        project_id=m["project_id"],
+        user_id=m["user_id"],
+        integration=m["integration"],
+        pipeline=m["pipeline"],
+        configuration_name=m["configuration_name"],
+        configuration=_loads(m["configuration"]),
+        credential_id=m["credential_id"],
+        frequency=m["frequency"],
+        status=SyncStatus(m["status"]),
+        reason=m["reason"],
+        cursor=m["cursor"],
+        checkpoint=_loads(m["checkpoint"]),
+        checkpoint_type=SyncType(m["checkpoint_type"]) if m["checkpoint_type"] else None,
+        generation=m["generation"],
+        initial_completed_at=m["initial_completed_at"],
+        last_synced_at=m["last_synced_at"],
+        last_full_synced_at=m["last_full_synced_at"],
+        next_run_at=m["next_run_at"],
+        next_full_at=m["next_full_at"],
+        requested_run=SyncType(m["requested_run"]) if m["requested_run"] else None,
+        rate_limit_backoff_ms=m["rate_limit_backoff_ms"],
+        failures=m["failures"],
+        total_records=m["total_records"],
+        active_records=m["active_records"],
+        last_seq=m["last_seq"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _credential_from_row(row: Row[Any]) -> Credential:
+    m = row._mapping
+    return Credential(
+        id=m["id"],
+        project_id=m["project_id"],
+        user_id=m["user_id"],
+        integration=m["integration"],
+        status=CredentialStatus(m["status"]),
+        account_email=m["account_email"],
+        scopes=_loads(m["scopes"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+def _tombstone(rid: str, external_id: str) -> str:
+    return _dumps({"id": rid, "externalId": external_id, "deleted": True})
+
+
+class Store:
+    """All persistence, over one `Database` (SQLite or PostgreSQL)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ----------------------------------------------------------------------------- projects
+
+    async def save_project(self, project: Project, now: datetime) -> None:
+        """Create the project or replace its key and webhook settings."""
+        values = {
+            "name": project.name,
+            "public_key_pem": project.public_key_pem,
+            "webhook_url": project.webhook_url,
+            "webhook_secret_enc": project.webhook_secret_enc,
+            "updated_at": now,
+        }
+        stmt = self.db.upsert(projects).values(id=project.id, created_at=now, **values)
+        async with self.db.write() as conn:
+            await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+
+    async def get_project(self, project_id: str) -> Project | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return Project(
+            id=m["id"],
+            name=m["name"],
+            public_key_pem=m["public_key_pem"],
+            webhook_url=m["webhook_url"],
+            webhook_secret_enc=m["webhook_secret_enc"],
+            created_at=m["created_at"],
+        )
+
+    # -------------------------------------------------------------------------- credentials
+
+    async def add_credential(self, new: NewCredential, now: datetime) -> Credential:
+        cid = str(uuid.uuid4())
+        async with self.db.write() as conn:
+            await conn.execute(
+                insert(credentials).values(
+                    id=cid,
+                    project_id=new.project_id,
+                    user_id=new.user_id,
+                    integration=new.integration,
+                    status=CredentialStatus.ACTIVE.value,
+                    access_token_enc=new.access_token_enc,
+                    refresh_token_enc=new.refresh_token_enc,
+                    expires_at=new.expires_at,
+                    scopes=_dumps(new.scopes),
+                    account_email=new.account_email,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        return Credential(
+            id=cid,
+            project_id=new.project_id,
+            user_id=new.user_id,
+            integration=new.integration,
+            status=CredentialStatus.ACTIVE,
+            account_email=new.account_email,
+            scopes=new.scopes,
+            created_at=now,
+            updated_at=now,
+        )
+
+    async def list_credentials(self, project_id: str, user_id: str) -> list[Credential]:
+        query = (
+            select(credentials)
+            .where(credentials.c.project_id == project_id, credentials.c.user_id == user_id)
+            .order_by(credentials.c.created_at, credentials.c.id)
+        )
+        async with self.db.read() as conn:
+            return [_credential_from_row(r) for r in await conn.execute(query)]
+
+    async def get_credential(self, project_id: str, user_id: str, cid: str) -> Credential | None:
+        query = select(credentials).where(
+            credentials.c.id == cid,
+            credentials.c.project_id == project_id,
+            credentials.c.user_id == user_id,
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _credential_from_row(row)
+
+    async def default_credential(
+        self, project_id: str, user_id: str, integration: str
+    ) -> Credential | None:
+        """The oldest active credential of this user for this integration."""
+        query = (
+            select(credentials)
+            .where(
+                credentials.c.project_id == project_id,
+                credentials.c.user_id == user_id,
+                credentials.c.integration == integration,
+                credentials.c.status == CredentialStatus.ACTIVE.value,
+            )
+            .order_by(credentials.c.created_at, credentials.c.id)
+            .limit(1)
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _credential_from_row(row)
+
+    async def tokens(self, cid: str) -> StoredTokens | None:
+        async with self.db.read() as conn:
+            row = (await conn.execute(select(credentials).where(credentials.c.id == cid))).first()
+        if row is None:
+            return None
+        m = row._mapping
+        return StoredTokens(
+            credential_id=cid,
+            integration=m["integration"],
+            status=CredentialStatus(m["status"]),
+            access_token_enc=m["access_token_enc"],
+            refresh_token_enc=m["refresh_token_enc"],
+            expires_at=m["expires_at"],
+            refresh_lock_until=m["refresh_lock_until"],
+        )
+
+    async def claim_refresh(self, cid: str, now: datetime, until: datetime) -> bool:
+        """Take the right to refresh this credential's token; False if another process has it."""
+        stmt = (
+            update(credentials)
+            .where(
+                credentials.c.id == cid,
+                or_(
+                    credentials.c.refresh_lock_until.is_(None),
+                    credentials.c.refresh_lock_until < now,
+                ),
+            )
+            .values(refresh_lock_until=until)
+        )
+        async with self.db.write() as conn:
+            return (await conn.execute(stmt)).rowcount == 1
+
+    async def save_tokens(
+        self,
+        cid: str,
+        *,
+        access_token_enc: str,
+        refresh_token_enc: str | None,
+        expires_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Store refreshed tokens and release the refresh claim; a None refresh token keeps the old."""
+        values: dict[str, object] = {
+            "access_token_enc": access_token_enc,
+            "expires_at": expires_at,
+            "refresh_lock_until": None,
+            "updated_at": now,
+        }
+        if refresh_token_enc is not None:
+            values["refresh_token_enc"] = refresh_token_enc
+        async with self.db.write() as conn:
+            await conn.execute(update(credentials).where(credentials.c.id == cid).values(**values))
+
+    async def release_refresh(self, cid: str) -> None:
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(credentials).where(credentials.c.id == cid).values(refresh_lock_until=None)
+            )
+
+    async def invalidate_credential(
+        self, cid: str, reason: str, now: datetime, *, delete_row: bool
+    ) -> list[Sync]:
+        """Revoke (or delete) a credential and turn every sync using it ERRORED, with webhooks."""
+        async with self.db.write() as conn:
+            if delete_row:
+                await conn.execute(delete(credentials).where(credentials.c.id == cid))
+            else:
+                await conn.execute(
+                    update(credentials)
+                    .where(credentials.c.id == cid)
+                    .values(status=CredentialStatus.REVOKED.value, updated_at=now)
+                )
+            query = select(syncs).where(
+                syncs.c.credential_id == cid, syncs.c.status != SyncStatus.DISABLED.value
+            )
+            affected = [_sync_from_row(r) for r in await conn.execute(query)]
+            for sync in affected:
+                await self._error_sync(conn, sync, reason, now, trace_id=str(uuid.uuid4()))
+        return affected
+
+    async def _error_sync(
+        self,
+        conn: AsyncConnection,
+        sync: Sync,
+        reason: str,
+        now: datetime,
+        *,
+        trace_id: str,
+        sync_type: SyncType = SyncType.INCREMENTAL,
+    ) -> None:
+        await conn.execute(
+            update(syncs)
+            .where(syncs.c.id == sync.id)
+            .values(
+                status=SyncStatus.ERRORED.value,
+                reason=reason,
+                next_run_at=None,
+                rate_limit_backoff_ms=None,
+                updated_at=now,
+            )
+        )
+        notice = Notice(WebhookEvent.SYNC_ERRORED, error={"message": reason})
+        await self._add_outbox(conn, sync, [notice], now)
+        entry = LogEntry(
+            SyncEvent.SYNC_RUN_ERROR, sync_type, SyncStatus.ERRORED, error={"message": reason}
+        )
+        await self._add_log(conn, sync, trace_id, [entry], now)
+
+    # -------------------------------------------------------------------------------- syncs
+
+    async def create_sync(self, new: NewSync, now: datetime) -> tuple[Sync, bool]:
+        """Insert the sync unless it exists; returns it and whether it was created."""
+        stmt = self.db.upsert(syncs).values(
+            id=new.id,
+            project_id=new.project_id,
+            user_id=new.user_id,
+            integration=new.integration,
+            pipeline=new.pipeline,
+            configuration_name=new.configuration_name,
+            configuration=_dumps(new.configuration),
+            credential_id=new.credential_id,
+            frequency=new.frequency,
+            status=SyncStatus.INITIALIZING.value,
+            generation=1,
+            next_run_at=now,
+            failures=0,
+            total_records=0,
+            active_records=0,
+            last_seq=0,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self.db.write() as conn:
+            created = (await conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
+            row = (await conn.execute(select(syncs).where(syncs.c.id == new.id))).one()
+        return _sync_from_row(row), created
+
+    async def get_sync(
+        self, sync_id: str, project_id: str | None = None, user_id: str | None = None
+    ) -> Sync | None:
+        """The sync, or None if it does not exist or belongs to another project or user."""
+        query = select(syncs).where(syncs.c.id == sync_id)
+        if project_id is not None:
+            query = query.where(syncs.c.project_id == project_id)
+        if user_id is not None:
+            query = query.where(syncs.c.user_id == user_id)
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _sync_from_row(row)
+
+    async def list_syncs(
+        self, project_id: str, user_id: str, credential_id: str | None = None
+    ) -> list[Sync]:
+        query = select(syncs).where(syncs.c.project_id == project_id, syncs.c.user_id == user_id)
+        if credential_id is not None:
+            query = query.where(syncs.c.credential_id == credential_id)
+        async with self.db.read() as conn:
+            rows = await conn.execute(query.order_by(syncs.c.created_at, syncs.c.id))
+            return [_sync_from_row(r) for r in rows]
+
+    async def update_sync(self, sync_id: str, now: datetime, **values: object) -> None:
+        """Change columns of a sync from the API (status, frequency, credential, run requests)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(syncs)
+                .where(syncs.c.id == sync_id)
+                .values(updated_at=now, **_columns(values))
+            )
+
+    async def delete_sync(self, sync_id: str) -> None:
+        """Delete the sync with its records, checkpoint and event log."""
+        async with self.db.write() as conn:
+            await conn.execute(delete(records).where(records.c.sync_id == sync_id))
+            await conn.execute(delete(sync_events).where(sync_events.c.sync_id == sync_id))
+            await conn.execute(delete(syncs).where(syncs.c.id == sync_id))
+
+    async def claim_due(
+        self, owner: str, now: datetime, limit: int, lease_for: timedelta
+    ) -> list[Sync]:
+        """Lease up to `limit` syncs whose next run is due and that no live worker holds."""
+        due = (
+            select(syncs.c.id)
+            .where(
+                syncs.c.next_run_at <= now,
+                syncs.c.status.not_in([SyncStatus.DISABLED.value, SyncStatus.ERRORED.value]),
+                or_(syncs.c.lease_expires_at.is_(None), syncs.c.lease_expires_at < now),
+            )
+            .order_by(syncs.c.next_run_at)
+            .limit(limit)
+        )
+        if self.db.is_postgres:
+            due = due.with_for_update(skip_locked=True)
+        async with self.db.write() as conn:
+            ids = [r[0] for r in await conn.execute(due)]
+            if not ids:
+                return []
+            await conn.execute(
+                update(syncs)
+                .where(syncs.c.id.in_(ids))
+                .values(lease_owner=owner, lease_expires_at=now + lease_for)
+            )
+            rows = await conn.execute(select(syncs).where(syncs.c.id.in_(ids)))
+            return [_sync_from_row(r) for r in rows]
+
+    async def heartbeat(self, sync_id: str, owner: str, until: datetime) -> bool:
+        """Extend the lease; False if this owner lost it."""
+        stmt = (
+            update(syncs)
+            .where(syncs.c.id == sync_id, syncs.c.lease_owner == owner)
+            .values(lease_expires_at=until)
+        )
+        async with self.db.write() as conn:
+            return (await conn.execute(stmt)).rowcount == 1
+
+    async def log(
+        self, sync: Sync, trace_id: str, entries: Sequence[LogEntry], now: datetime
+    ) -> None:
+        async with self.db.write() as conn:
+            await self._add_log(conn, sync, trace_id, entries, now)
+
+    async def update_run(
+        self,
+        run: RunWrite,
+        now: datetime,
+        *,
+        values: dict[str, object],
+        notices: Sequence[Notice] = (),
+        entries: Sequence[LogEntry] = (),
+        release: bool = False,
+    ) -> None:
+        """Change the sync's run state, with its webhooks and log lines, if the lease is still ours."""
+        changes = dict(_columns(values), updated_at=now)
+        if release:
+            changes.update(lease_owner=None, lease_expires_at=None)
+        else:
+            changes["lease_expires_at"] = now + run.lease_for
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(syncs)
+                .where(syncs.c.id == run.sync.id, syncs.c.lease_owner == run.owner)
+                .values(**changes)
+            )
+            if result.rowcount != 1:
+                raise LeaseLost(f"sync {run.sync.id} is no longer leased by {run.owner}")
+            await self._add_outbox(conn, run.sync, notices, now)
+            await self._add_log(conn, run.sync, run.trace_id, entries, now)
+
+    async def error_run(
+        self, run: RunWrite, reason: str, sync_type: SyncType, now: datetime
+    ) -> None:
+        """End a run in ERRORED, with the `sync_errored` webhook and an error log line."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(syncs)
+                .where(syncs.c.id == run.sync.id, syncs.c.lease_owner == run.owner)
+                .values(lease_owner=None, lease_expires_at=None)
+            )
+            if result.rowcount != 1:
+                raise LeaseLost(f"sync {run.sync.id} is no longer leased by {run.owner}")
+            await self._error_sync(
+                conn, run.sync, reason, now, trace_id=run.trace_id, sync_type=sync_type
+            )
+
+    # ------------------------------------------------------------------------------ records
+
+    async def commit_page(
+        self,
+        run: RunWrite,
+        now: datetime,
+        *,
+        upserts: Sequence[Upsert],
+        deletions: Iterable[str] = (),
+        progress: Progress,
+    ) -> RecordCounts:
+        """Apply one upstream page in one transaction: records, their webhooks, the run's progress.
+
+        Unchanged records cost no write beyond the generation stamp of a full listing. `progress`
+        holds the sync columns that move with the page (checkpoint or cursor); the write is
+        refused with `LeaseLost` if another worker took the sync over.
+        """
+        sync_id = run.sync.id
+        latest: dict[str, Upsert] = {}
+        for item in upserts:
+            latest[item.external_id] = item  # an upstream page may repeat an item: last wins
+        gone = {ext for ext in deletions if ext not in latest}
+        ids = {ext: record_id(sync_id, ext) for ext in (*latest, *gone)}
+        now_ms = int(now.timestamp() * 1000)
+
+        async with self.db.write() as conn:
+            claimed = await conn.execute(
+                update(syncs)
+                .where(syncs.c.id == sync_id, syncs.c.lease_owner == run.owner)
+                .values(lease_expires_at=now + run.lease_for)
+                .returning(syncs.c.last_seq, syncs.c.total_records, syncs.c.active_records)
+            )
+            head = claimed.first()
+            if head is None:
+                raise LeaseLost(f"sync {sync_id} is no longer leased by {run.owner}")
+            seq, total, active = head
+
+            existing: dict[str, tuple[str, bool, int]] = {}
+            wanted = list(ids.values())
+            for start in range(0, len(wanted), 900):
+                chunk = wanted[start : start + 900]
+                rows = await conn.execute(
+                    select(
+                        records.c.record_id, records.c.hash, records.c.deleted, records.c.generation
+                    ).where(records.c.sync_id == sync_id, records.c.record_id.in_(chunk))
+                )
+                existing.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+
+            inserts: list[dict[str, object]] = []
+            changes: list[dict[str, object]] = []
+            stamps: list[str] = []
+            notices: list[Notice] = []
+            created = updated = deleted = 0
+            for ext, item in latest.items():
+                rid = ids[ext]
+                digest = record_hash(item.data)
+                known = existing.get(rid)
+                if known is not None and known[0] == digest and not known[1]:
+                    if known[2] != run.generation:
+                        stamps.append(rid)
+                    continue
+                seq += 1
+                row = {
+                    "b_record_id": rid,
+                    "seq": seq,
+                    "external_id": ext,
+                    "hash": digest,
+                    "deleted": False,
+                    "is_folder": item.is_folder,
+                    "generation": run.generation,
+                    "changed_at_ms": now_ms,
+                    "data": _dumps({"id": rid, **item.data}),
+                }
+                if known is None:
+                    inserts.append(row)
+                    total += 1
+                    active += 1
+                else:
+                    changes.append(row)
+                    if known[1]:
+                        active += 1  # a tombstone came back
+                if known is None or known[1]:
+                    created += 1
+                    event = WebhookEvent.RECORD_CREATED
+                else:
+                    updated += 1
+                    event = WebhookEvent.RECORD_UPDATED
+                if run.emit_record_events:
+                    notices.append(record_notice(event, rid, run.sync.pipeline))
+            for ext in gone:
+                rid = ids[ext]
+                known = existing.get(rid)
+                if known is None or known[1]:
+                    continue
+                seq += 1
+                active -= 1
+                deleted += 1
+                changes.append(self._tombstone_row(rid, ext, seq, run.generation, now_ms))
+                notices.append(record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline))
+
+            if inserts:
+                await conn.execute(
+                    insert(records),
+                    [
+                        {
+                            **{k: v for k, v in r.items() if k != "b_record_id"},
+                            "sync_id": sync_id,
+                            "record_id": r["b_record_id"],
+                        }
+                        for r in inserts
+                    ],
+                )
+            if changes:
+                await conn.execute(self._record_update(sync_id), changes)
+            for start in range(0, len(stamps), 900):
+                await conn.execute(
+                    update(records)
+                    .where(
+                        records.c.sync_id == sync_id,
+                        records.c.record_id.in_(stamps[start : start + 900]),
+                    )
+                    .values(generation=run.generation)
+                )
+            await conn.execute(
+                update(syncs)
+                .where(syncs.c.id == sync_id)
+                .values(
+                    last_seq=seq,
+                    total_records=total,
+                    active_records=active,
+                    cursor=progress.cursor,
+                    **_columns(
+                        {
+                            "checkpoint": progress.checkpoint,
+                            "checkpoint_type": progress.checkpoint_type,
+                        }
+                    ),
+                )
+            )
+            await self._add_outbox(conn, run.sync, notices, now)
+        return RecordCounts(created, updated, deleted, processed=len(latest) + len(gone))
+
+    @staticmethod
+    def _tombstone_row(
+        rid: str, external_id: str, seq: int, generation: int, now_ms: int
+    ) -> dict[str, object]:
+        return {
+            "b_record_id": rid,
+            "seq": seq,
+            "external_id": external_id,
+            "hash": "",
+            "deleted": True,
+            "is_folder": False,
+            "generation": generation,
+            "changed_at_ms": now_ms,
+            "data": _tombstone(rid, external_id),
+        }
+
+    @staticmethod
+    def _record_update(sync_id: str) -> Any:  # Any: a Core statement for executemany
+        return (
+            update(records)
+            .where(records.c.sync_id == sync_id, records.c.record_id == bindparam("b_record_id"))
+            .values(
+                seq=bindparam("seq"),
+                external_id=bindparam("external_id"),
+                hash=bindparam("hash"),
+                deleted=bindparam("deleted"),
+                is_folder=bindparam("is_folder"),
+                generation=bindparam("generation"),
+                changed_at_ms=bindparam("changed_at_ms"),
+                data=bindparam("data"),
+            )
+        )
+
+    async def active_folders(self, sync_id: str, external_ids: Iterable[str]) -> set[str]:
+        """Which of these upstream ids are folders this sync holds (for folder-scoped syncs)."""
+        by_record = {record_id(sync_id, ext): ext for ext in external_ids}
+        if not by_record:
+            return set()
+        query = select(records.c.record_id).where(
+            records.c.sync_id == sync_id,
+            records.c.record_id.in_(list(by_record)),
+            records.c.is_folder.is_(True),
+            records.c.deleted.is_(False),
+        )
+        async with self.db.read() as conn:
+            return {by_record[r[0]] for r in await conn.execute(query)}
+
+    async def count_unseen(self, sync_id: str, generation: int) -> int:
+        """Active records a full listing of `generation` did not see."""
+        query = select(func.count()).where(
+            records.c.sync_id == sync_id,
+            records.c.deleted.is_(False),
+            records.c.generation != generation,
+        )
+        async with self.db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def sweep_unseen(self, run: RunWrite, now: datetime, *, batch: int = 1000) -> int:
+        """Tombstone, batch by batch, the active records the finished full listing did not see."""
+        sync_id = run.sync.id
+        swept = 0
+        now_ms = int(now.timestamp() * 1000)
+        while True:
+            async with self.db.write() as conn:
+                claimed = await conn.execute(
+                    update(syncs)
+                    .where(syncs.c.id == sync_id, syncs.c.lease_owner == run.owner)
+                    .values(lease_expires_at=now + run.lease_for)
+                    .returning(syncs.c.last_seq, syncs.c.active_records)
+                )
+                head = claimed.first()
+                if head is None:
+                    raise LeaseLost(f"sync {sync_id} is no longer leased by {run.owner}")
+                seq, active = head
+                rows = (
+                    await conn.execute(
+                        select(records.c.record_id, records.c.external_id)
+                        .where(
+                            records.c.sync_id == sync_id,
+                            records.c.deleted.is_(False),
+                            records.c.generation != run.generation,
+                        )
+                        .limit(batch)
+                    )
+                ).all()
+                if not rows:
+                    return swept
+                changes = []
+                notices = []
+                for rid, ext in rows:
+                    seq += 1
+                    changes.append(self._tombstone_row(rid, ext, seq, run.generation, now_ms))
+                    notices.append(
+                        record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline)
+                    )
+                await conn.execute(self._record_update(sync_id), changes)
+                await conn.execute(
+                    update(syncs)
+                    .where(syncs.c.id == sync_id)
+                    .values(last_seq=seq, active_records=active - len(rows))
+                )
+                await self._add_outbox(conn, run.sync, notices, now)
+                swept += len(rows)
+
+    async def records_page(self, sync_id: str, after_seq: int, limit: int) -> RecordPage:
+        """Up to `limit` records changed after `after_seq`, in change order (keyset, no OFFSET)."""
+        query = (
+            select(records.c.seq, records.c.changed_at_ms, records.c.data)
+            .where(records.c.sync_id == sync_id, records.c.seq > after_seq)
+            .order_by(records.c.seq)
+            .limit(limit)
+        )
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        if not rows:
+            return RecordPage([], None, None)
+        return RecordPage([r[2] for r in rows], rows[-1][0], max(r[1] for r in rows))
+
+    async def count_after(self, sync_id: str, after_seq: int) -> int:
+        query = select(func.count()).where(records.c.sync_id == sync_id, records.c.seq > after_seq)
+        async with self.db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def get_record(self, sync_id: str, rid: str) -> tuple[str, str, bool] | None:
+        """(JSON text, external id, is folder) of a live record; None if absent or deleted."""
+        query = select(records.c.data, records.c.external_id, records.c.is_folder).where(
+            records.c.sync_id == sync_id,
+            records.c.record_id == rid,
+            records.c.deleted.is_(False),
+        )
+        async with self.db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row[0], row[1], bool(row[2]))
+
+    # ------------------------------------------------------------------- outbox and event log
+
+    async def _add_outbox(
+        self, conn: AsyncConnection, sync: Sync, notices: Sequence[Notice], now: datetime
+    ) -> None:
+        if not notices:
+            return
+        rows = [
+            {
+                "event_id": n.event_id,
+                "project_id": sync.project_id,
+                "sync_id": sync.id,
+                "event": n.event.value,
+                "payload": _dumps(webhook_body(n, sync, now)),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for n in notices
+        ]
+        await conn.execute(insert(outbox), rows)
+
+    async def _add_log(
+        self,
+        conn: AsyncConnection,
+        sync: Sync,
+        trace_id: str,
+        entries: Sequence[LogEntry],
+        now: datetime,
+    ) -> None:
+        if not entries:
+            return
+        rows = [
+            {
+                "sync_id": sync.id,
+                "project_id": sync.project_id,
+                "user_id": sync.user_id,
+                "trace_id": trace_id,
+                "integration": sync.integration,
+                "pipeline": sync.pipeline,
+                "sync_event": e.sync_event.value,
+                "sync_type": e.sync_type.value,
+                "sync_status": e.sync_status.value,
+                "summary": None if e.summary is None else _dumps(e.summary),
+                "error": None if e.error is None else _dumps(e.error),
+                "created_at": now,
+            }
+            for e in entries
+        ]
+        await conn.execute(insert(sync_events), rows)
+
+    async def list_events(
+        self, sync_id: str, before_id: int | None, limit: int
+    ) -> list[dict[str, object]]:
+        """The sync's event log, newest first, `limit` entries older than `before_id`."""
+        query = select(sync_events).where(sync_events.c.sync_id == sync_id)
+        if before_id is not None:
+            query = query.where(sync_events.c.id < before_id)
+        query = query.order_by(sync_events.c.id.desc()).limit(limit)
+        async with self.db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            {
+                **dict(r._mapping),
+                "summary": _loads(r._mapping["summary"]),
+                "error": _loads(r._mapping["error"]),
+            }
+            for r in rows
+        ]
+
+    async def claim_deliveries(
+        self, now: datetime, limit: int, lease_for: timedelta
+    ) -> list[tuple[OutboxItem, str | None, str | None]]:
+        """Lease the oldest pending event of each sync that is due, with its project's endpoint.
+
+        Only the head of each sync's queue is eligible, so events of one sync go out in order.
+        """
+        heads = (
+            select(func.min(outbox.c.id))
+            .where(outbox.c.status == "pending")
+            .group_by(outbox.c.sync_id)
+            .scalar_subquery()
+        )
+        query = (
+            select(outbox, projects.c.webhook_url, projects.c.webhook_secret_enc)
+            .join(projects, projects.c.id == outbox.c.project_id, isouter=True)
+            .where(
+                outbox.c.id.in_(heads),
+                outbox.c.next_attempt_at <= now,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if self.db.is_postgres:
+            query = query.with_for_update(of=outbox, skip_locked=True)
+        async with self.db.write() as conn:
+            rows = (await conn.execute(query)).all()
+            if not rows:
+                return []
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r._mapping["id"] for r in rows]))
+                .values(lease_until=now + lease_for)
+            )
+        return [
+            (
+                OutboxItem(
+                    id=m["id"],
+                    event_id=m["event_id"],
+                    project_id=m["project_id"],
+                    sync_id=m["sync_id"],
+                    event=m["event"],
+                    payload=m["payload"],
+                    attempts=m["attempts"],
+                    created_at=m["created_at"],
+                ),
+                m["webhook_url"],
+                m["webhook_secret_enc"],
+            )
+            for m in (r._mapping for r in rows)
+        ]
+
+    async def finish_delivery(
+        self,
+        item: OutboxItem,
+        now: datetime,
+        *,
+        status: str,
+        next_attempt_at: datetime | None = None,
+        error: str | None = None,
+        log: tuple[Sync, LogEntry] | None = None,
+    ) -> None:
+        """Record one delivery attempt: delivered, retry at `next_attempt_at`, failed or skipped."""
+        values: dict[str, object] = {
+            "status": status,
+            "attempts": item.attempts + (0 if status == "skipped" else 1),
+            "lease_until": None,
+            "last_error": error,
+        }
+        if status == "delivered":
+            values["delivered_at"] = now
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        async with self.db.write() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
+            if log is not None:
+                await self._add_log(conn, log[0], str(uuid.uuid4()), [log[1]], now)
+
+    async def outbox_counts(self) -> dict[str, int]:
+        query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
+        async with self.db.read() as conn:
+            return {r[0]: int(r[1]) for r in await conn.execute(query)}
+
+    async def pending_deliveries(self, sync_id: str) -> int:
+        query = select(func.count()).where(
+            and_(outbox.c.sync_id == sync_id, outbox.c.status == "pending")
+        )
+        async with self.db.read() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+
+def _columns(values: dict[str, object]) -> dict[str, object]:
+    """Sync attribute values as column values: JSON columns serialized, enums as their value."""
+    out: dict[str, object] = {}
+    for key, value in values.items():
+        if key in ("checkpoint", "configuration"):
+            out[key] = None if value is None else _dumps(value)
+        elif isinstance(value, SyncStatus | SyncType):
+            out[key] = value.value
+        else:
+            out[key] = value
+    return out

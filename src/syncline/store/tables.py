@@ -1,0 +1,183 @@
+"""The database schema as SQLAlchemy Core tables (one MetaData; migrations mirror it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite (naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        value = value.astimezone(UTC)
+        # SQLite compares datetimes as text: one naive UTC format keeps the order right.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+ID = String(36)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("public_key_pem", Text, nullable=False),
+    Column("webhook_url", Text, nullable=True),
+    Column("webhook_secret_enc", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("integration", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("access_token_enc", Text, nullable=False),
+    Column("refresh_token_enc", Text, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("scopes", Text, nullable=False),
+    Column("account_email", String(320), nullable=True),
+    Column("refresh_lock_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "project_id", "user_id", "integration", "created_at"),
+)
+
+syncs = Table(
+    "syncs",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("project_id", ID, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("integration", String(64), nullable=False),
+    Column("pipeline", String(64), nullable=False),
+    Column("configuration_name", String(255), nullable=False),
+    Column("configuration", Text, nullable=False),
+    Column("credential_id", ID, nullable=True),
+    Column("frequency", String(8), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("cursor", Text, nullable=True),
+    Column("checkpoint", Text, nullable=True),
+    Column("checkpoint_type", String(16), nullable=True),
+    Column("generation", Integer, nullable=False),
+    Column("initial_completed_at", UTCDateTime, nullable=True),
+    Column("last_synced_at", UTCDateTime, nullable=True),
+    Column("last_full_synced_at", UTCDateTime, nullable=True),
+    Column("next_run_at", UTCDateTime, nullable=True),
+    Column("next_full_at", UTCDateTime, nullable=True),
+    Column("requested_run", String(16), nullable=True),
+    Column("rate_limit_backoff_ms", BigInteger, nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("total_records", BigInteger, nullable=False),
+    Column("active_records", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("lease_owner", String(128), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "project_id", "user_id"),
+    Index(None, "next_run_at"),
+)
+
+# Keyed by sync first so the table can be hash-partitioned by sync_id later without a code change.
+records = Table(
+    "records",
+    metadata,
+    Column("sync_id", ID, primary_key=True),
+    Column("record_id", ID, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("external_id", Text, nullable=False),
+    Column("hash", String(32), nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("is_folder", Boolean, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("changed_at_ms", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+    Index(None, "sync_id", "seq", unique=True),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("event_id", ID, nullable=False, unique=True),
+    Column("project_id", ID, nullable=False),
+    Column("sync_id", ID, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Index(None, "status", "sync_id", "id"),
+)
+
+sync_events = Table(
+    "sync_events",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("sync_id", ID, nullable=False),
+    Column("project_id", ID, nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("trace_id", ID, nullable=False),
+    Column("integration", String(64), nullable=False),
+    Column("pipeline", String(64), nullable=False),
+    Column("sync_event", String(64), nullable=False),
+    Column("sync_type", String(16), nullable=False),
+    Column("sync_status", String(16), nullable=False),
+    Column("summary", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "sync_id", "id"),
+)
