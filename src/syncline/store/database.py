@@ -57,7 +57,7 @@ class Database:
             self.engine = create_async_engine(
                 async_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
-        # SQLite has one writer: queue writers in-process rather than fail with "database is locked".
+        # SQLite has one writer: queue writers in-process, not fail with "database is locked".
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @property
@@ -114,7 +114,7 @@ def _first_line(exc: BaseException) -> str:
 def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:  # Any: DB-API objects are untyped
-        # Take transaction control from the driver so BEGIN IMMEDIATE can be issued (SQLAlchemy docs).
+        # Take transaction control from the driver so BEGIN IMMEDIATE can be issued.
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -318,7 +318,7 @@ class Store:
         expires_at: datetime | None,
         now: datetime,
     ) -> None:
-        """Store refreshed tokens and release the refresh claim; a None refresh token keeps the old."""
+        """Store refreshed tokens, release the refresh claim; a None refresh token keeps the old."""
         values: dict[str, object] = {
             "access_token_enc": access_token_enc,
             "expires_at": expires_at,
@@ -507,7 +507,7 @@ class Store:
         entries: Sequence[LogEntry] = (),
         release: bool = False,
     ) -> None:
-        """Change the sync's run state, with its webhooks and log lines, if the lease is still ours."""
+        """Change the run state, with its webhooks and log lines, if the lease is still ours."""
         changes = dict(_columns(values), updated_at=now)
         if release:
             changes.update(lease_owner=None, lease_expires_at=None)

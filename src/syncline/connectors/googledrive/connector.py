@@ -1,0 +1,459 @@
+"""Reads one Google Drive account: full listings, the change feed, and file content."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from syncline.connectors.base import ConnectorContext, ConnectorSpec, Download, Scope
+from syncline.connectors.googledrive.config import GoogleDriveConfig
+from syncline.connectors.googledrive.errors import raise_for_drive
+from syncline.connectors.googledrive.normalize import (
+    FILE_FIELDS,
+    FOLDER_MIME_TYPE,
+    GOOGLE_APPS_PREFIX,
+    SHORTCUT_MIME_TYPE,
+    is_trashed,
+    normalize_file,
+)
+from syncline.connectors.http import map_transport_errors
+from syncline.domain.records import ChangePage, ListPage, Upsert
+from syncline.errors import (
+    CursorInvalid,
+    NotDownloadable,
+    UpstreamNotFound,
+    UpstreamResponseError,
+)
+from syncline.types import JSON, Checkpoint, JSONObject
+
+__all__ = ["GoogleDriveConnector", "spec"]
+
+PAGE_SIZE = 1000
+FILE_IDS_PER_PAGE = 50
+"""How many `fileIds` one listing page fetches (one `files.get` each) before checkpointing."""
+
+# Drive returns only what `fields` names: without the page tokens a listing silently stops
+# after its first page, so keep them here next to the file fields.
+LIST_FIELDS = f"nextPageToken,incompleteSearch,files({FILE_FIELDS})"
+CHANGES_FIELDS = (
+    f"nextPageToken,newStartPageToken,changes(changeType,removed,fileId,file({FILE_FIELDS}))"
+)
+DOWNLOAD_FIELDS = "id,name,mimeType,shortcutDetails(targetId,targetMimeType)"
+
+# Native Google files have no bytes of their own; Paragon exports them to these formats.
+EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+    "application/vnd.google-apps.document": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ".docx",
+    ),
+    "application/vnd.google-apps.spreadsheet": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ".xlsx",
+    ),
+    "application/vnd.google-apps.presentation": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        ".pptx",
+    ),
+    "application/vnd.google-apps.drawing": ("application/pdf", ".pdf"),
+}
+
+_ALL_DRIVES = {"supportsAllDrives": "true"}
+_LIST_ALL_DRIVES = {"supportsAllDrives": "true", "includeItemsFromAllDrives": "true"}
+
+
+def _str(obj: JSONObject, key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _objects(obj: JSONObject, key: str) -> list[JSONObject]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UpstreamResponseError(f"Google Drive sent {key!r} that is not a list")
+    return [item for item in value if isinstance(item, dict)]
+
+
+def _json_object(response: httpx.Response) -> JSONObject:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise UpstreamResponseError(
+            f"Google Drive sent a body that is not JSON (HTTP {response.status_code})",
+            status_code=response.status_code,
+        ) from exc
+    if not isinstance(body, dict):
+        raise UpstreamResponseError(
+            "Google Drive sent JSON that is not an object", status_code=response.status_code
+        )
+    return body
+
+
+def _query_literal(value: str) -> str:
+    """A string literal for Drive's `q` language."""
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def _with_extension(name: str | None, extension: str) -> str | None:
+    if name is None:
+        return None
+    return name if name.lower().endswith(extension) else f"{name}{extension}"
+
+
+def _next_token(body: JSONObject, used: str | None) -> str | None:
+    token = _str(body, "nextPageToken")
+    if token is not None and token == used:
+        # Following it would loop forever; fail loudly instead.
+        raise UpstreamResponseError("Google Drive returned the same nextPageToken twice")
+    return token
+
+
+def _page_items(body: JSONObject) -> list[Upsert]:
+    # `trashed = false` is in every query; the check guards against a stale index.
+    return [normalize_file(file) for file in _objects(body, "files") if not is_trashed(file)]
+
+
+def _invalid_checkpoint(checkpoint: Checkpoint) -> CursorInvalid:
+    return CursorInvalid(
+        f"the listing checkpoint {checkpoint!r} does not fit this Google Drive configuration"
+    )
+
+
+class GoogleDriveConnector:
+    """Lists, follows and downloads one account's Drive files (My Drive and shared drives).
+
+    Checkpoints, by configuration:
+    - everything: `{"pageToken": str}`, the `files.list` page to resume at;
+    - `folderId`: `{"folders": [id, ...], "pageToken": str | None, "driveId": str | None}`, the
+      folders still to list (the first one is in progress, at `pageToken`);
+    - `fileIds`: `{"index": int}`, the position in `fileIds` to resume at.
+    """
+
+    def __init__(self, config: GoogleDriveConfig, ctx: ConnectorContext) -> None:
+        self._config = config
+        self._ctx = ctx
+        self._base = f"{ctx.api_url.rstrip('/')}/drive/v3"
+        self._scope = Scope(folder_id=config.folder_id, file_ids=frozenset(config.file_ids or ()))
+
+    @property
+    def scope(self) -> Scope:
+        return self._scope
+
+    def _url(self, *segments: str) -> str:
+        return "/".join([self._base, *(quote(segment, safe="") for segment in segments)])
+
+    async def _get(self, segments: Sequence[str], params: Mapping[str, str]) -> JSONObject:
+        async with map_transport_errors():
+            response = await self._ctx.http.get(
+                self._url(*segments), params=params, auth=self._ctx.auth
+            )
+        raise_for_drive(response)
+        return _json_object(response)
+
+    async def _get_file(self, file_id: str, fields: str = FILE_FIELDS) -> JSONObject:
+        return await self._get(["files", file_id], {**_ALL_DRIVES, "fields": fields})
+
+    async def start_cursor(self) -> str:
+        """The change-feed position of now (`changes.getStartPageToken`)."""
+        body = await self._get(
+            ["changes", "startPageToken"], {**_ALL_DRIVES, "fields": "startPageToken"}
+        )
+        token = _str(body, "startPageToken")
+        if token is None:
+            raise UpstreamResponseError("Google Drive sent no startPageToken")
+        return token
+
+    def list_all(self, checkpoint: Checkpoint | None) -> AsyncIterator[ListPage]:
+        """Every item in scope, page by page; see the class docstring for the checkpoints.
+
+        Raises:
+            CursorInvalid: Drive rejected the page token, or the checkpoint does not fit the
+                configuration; the listing must start over.
+        """
+        if self._config.file_ids is not None:
+            return self._list_file_ids(self._config.file_ids, checkpoint)
+        if self._config.folder_id is not None:
+            return self._list_folder_tree(self._config.folder_id, checkpoint)
+        return self._list_everything(checkpoint)
+
+    async def _list_everything(self, checkpoint: Checkpoint | None) -> AsyncIterator[ListPage]:
+        token: str | None = None
+        if checkpoint is not None:
+            token = _str(checkpoint, "pageToken")
+            if token is None:
+                raise _invalid_checkpoint(checkpoint)
+        while True:
+            params = {
+                **_LIST_ALL_DRIVES,
+                "corpora": "allDrives",
+                "q": "trashed = false",
+                "pageSize": str(PAGE_SIZE),
+                "fields": LIST_FIELDS,
+            }
+            if token is not None:
+                params["pageToken"] = token
+            body = await self._get(["files"], params)
+            # An empty page with a token is not the end: Drive may return those mid-listing.
+            token = _next_token(body, token)
+            yield ListPage(
+                items=_page_items(body),
+                checkpoint={"pageToken": token} if token is not None else None,
+                complete=body.get("incompleteSearch") is not True,
+            )
+            if token is None:
+                return
+
+    async def _list_folder_tree(
+        self, folder_id: str, checkpoint: Checkpoint | None
+    ) -> AsyncIterator[ListPage]:
+        """Breadth first from `folder_id`, which is itself the first record."""
+        pending: list[str]
+        token: str | None
+        drive_id: str | None
+        if checkpoint is None:
+            root = await self._get_file(folder_id)
+            if is_trashed(root):
+                raise UpstreamNotFound(f"the Google Drive folder {folder_id!r} is in the trash")
+            record = normalize_file(root)
+            # Items of a shared drive are listed in that drive's corpus; My Drive in the user's.
+            drive_id = _str(root, "driveId")
+            pending = [record.external_id] if record.is_folder else []
+            token = None
+            yield ListPage(items=[record], checkpoint=_folder_checkpoint(pending, None, drive_id))
+        else:
+            pending, token, drive_id = _parse_folder_checkpoint(checkpoint)
+
+        # Drive forbids cycles, but a folder may have several parents; list each one once per run.
+        queued = set(pending)
+        while pending:
+            params = {
+                **_LIST_ALL_DRIVES,
+                "q": f"{_query_literal(pending[0])} in parents and trashed = false",
+                "pageSize": str(PAGE_SIZE),
+                "fields": LIST_FIELDS,
+            }
+            if drive_id is not None:
+                params |= {"corpora": "drive", "driveId": drive_id}
+            if token is not None:
+                params["pageToken"] = token
+            body = await self._get(["files"], params)
+            token = _next_token(body, token)
+            items = _page_items(body)
+            for item in items:
+                if item.is_folder and item.external_id not in queued:
+                    queued.add(item.external_id)
+                    pending.append(item.external_id)
+            if token is None:
+                pending.pop(0)
+            yield ListPage(
+                items=items,
+                checkpoint=_folder_checkpoint(pending, token, drive_id),
+                complete=body.get("incompleteSearch") is not True,
+            )
+
+    async def _list_file_ids(
+        self, file_ids: list[str], checkpoint: Checkpoint | None
+    ) -> AsyncIterator[ListPage]:
+        start = 0
+        if checkpoint is not None:
+            index = checkpoint.get("index")
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise _invalid_checkpoint(checkpoint)
+            if not 0 <= index < len(file_ids):
+                raise _invalid_checkpoint(checkpoint)
+            start = index
+        for first in range(start, len(file_ids), FILE_IDS_PER_PAGE):
+            batch = file_ids[first : first + FILE_IDS_PER_PAGE]
+            items: list[Upsert] = []
+            for file_id in batch:
+                try:
+                    file = await self._get_file(file_id)
+                except UpstreamNotFound:
+                    continue  # deleted, or no longer shared with this account: simply absent
+                if not is_trashed(file):
+                    items.append(normalize_file(file))
+            reached = first + len(batch)
+            yield ListPage(
+                items=items,
+                checkpoint={"index": reached} if reached < len(file_ids) else None,
+            )
+
+    async def changes(self, cursor: str) -> AsyncIterator[ChangePage]:
+        """What changed since `cursor` (`changes.list`), one page per Drive page.
+
+        Removed and trashed files are deletions; shared-drive entries (`changeType: drive`) are
+        skipped. Each page's `cursor` is where to resume after it: the next page's token, or on
+        the last page `newStartPageToken`.
+
+        Raises:
+            CursorInvalid: Drive rejected the cursor; a full resync is needed.
+        """
+        token = cursor
+        while True:
+            body = await self._get(
+                ["changes"],
+                {
+                    **_LIST_ALL_DRIVES,
+                    "pageToken": token,
+                    "pageSize": str(PAGE_SIZE),
+                    "includeRemoved": "true",
+                    "fields": CHANGES_FIELDS,
+                },
+            )
+            next_token = _next_token(body, token)
+            page_cursor = next_token or _str(body, "newStartPageToken")
+            if page_cursor is None:
+                raise UpstreamResponseError(
+                    "Google Drive sent a change page with neither nextPageToken nor newStartPageToken"
+                )
+            yield _change_page(body, page_cursor)
+            if next_token is None:
+                return
+            token = next_token
+
+    async def download(self, external_id: str) -> Download:
+        """The file's bytes; native Google files exported (Docs DOCX, Sheets XLSX, Slides PPTX,
+        Drawings PDF), shortcuts followed to their target.
+
+        Raises:
+            NotDownloadable: a folder, or a native type with no export (Forms, Sites, Maps).
+            UpstreamNotFound: the file, or a shortcut's target, is gone.
+        """
+        meta = await self._get_file(external_id, DOWNLOAD_FIELDS)
+        if _str(meta, "mimeType") == SHORTCUT_MIME_TYPE:
+            details = meta.get("shortcutDetails")
+            target_id = _str(details, "targetId") if isinstance(details, dict) else None
+            if target_id is None:
+                raise NotDownloadable(f"the Google Drive shortcut {external_id!r} has no target")
+            meta = await self._get_file(target_id, DOWNLOAD_FIELDS)
+        file_id = _str(meta, "id") or external_id
+        name = _str(meta, "name")
+        mime_type = _str(meta, "mimeType") or "application/octet-stream"
+
+        if mime_type == FOLDER_MIME_TYPE:
+            raise NotDownloadable(f"{external_id!r} is a Google Drive folder")
+        if mime_type in EXPORT_FORMATS:
+            export_type, extension = EXPORT_FORMATS[mime_type]
+            # files.export takes no supportsAllDrives (not in the discovery document); it
+            # works on shared-drive files without it.
+            return await self._stream(
+                ["files", file_id, "export"],
+                {"mimeType": export_type},
+                media_type=export_type,
+                filename=_with_extension(name, extension),
+            )
+        if mime_type.startswith(GOOGLE_APPS_PREFIX):
+            raise NotDownloadable(f"Google Drive cannot export {mime_type} ({external_id!r})")
+        return await self._stream(
+            ["files", file_id],
+            {**_ALL_DRIVES, "alt": "media"},
+            media_type=mime_type,
+            filename=name,
+        )
+
+    async def _stream(
+        self,
+        segments: Sequence[str],
+        params: Mapping[str, str],
+        *,
+        media_type: str,
+        filename: str | None,
+    ) -> Download:
+        request = self._ctx.http.build_request("GET", self._url(*segments), params=params)
+        async with map_transport_errors():
+            response = await self._ctx.http.send(
+                request, stream=True, auth=self._ctx.auth, follow_redirects=True
+            )
+        if not response.is_success:
+            try:
+                async with map_transport_errors():
+                    await response.aread()
+                raise_for_drive(response)
+            finally:
+                await response.aclose()
+        return Download(
+            media_type=media_type,
+            filename=filename,
+            chunks=_mapped_chunks(response),
+            close=response.aclose,
+        )
+
+
+async def _mapped_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body, with a connection dropped mid-stream reported as `UpstreamUnavailable`."""
+    async with map_transport_errors():
+        async for chunk in response.aiter_bytes():
+            yield chunk
+
+
+def _folder_checkpoint(
+    pending: list[str], token: str | None, drive_id: str | None
+) -> Checkpoint | None:
+    if not pending:
+        return None
+    folders: list[JSON] = list(pending)
+    return {"folders": folders, "pageToken": token, "driveId": drive_id}
+
+
+def _parse_folder_checkpoint(checkpoint: Checkpoint) -> tuple[list[str], str | None, str | None]:
+    folders = checkpoint.get("folders")
+    token = checkpoint.get("pageToken")
+    drive_id = checkpoint.get("driveId")
+    if (
+        not isinstance(folders, list)
+        or not folders
+        or not all(isinstance(folder, str) and folder for folder in folders)
+        or not (token is None or isinstance(token, str))
+        or not (drive_id is None or isinstance(drive_id, str))
+    ):
+        raise _invalid_checkpoint(checkpoint)
+    return [str(folder) for folder in folders], token or None, drive_id or None
+
+
+def _change_page(body: JSONObject, cursor: str) -> ChangePage:
+    """One `changes.list` page; repeats of a file collapse to the last one."""
+    latest: dict[str, Upsert | None] = {}  # None: deleted
+    for change in _objects(body, "changes"):
+        if change.get("changeType") == "drive":
+            continue  # about a shared drive itself, not a file
+        file = change.get("file")
+        file = file if isinstance(file, dict) else None
+        file_id = _str(change, "fileId") or (_str(file, "id") if file is not None else None)
+        if file_id is None:
+            continue
+        outcome: Upsert | None
+        if change.get("removed") is True or (file is not None and is_trashed(file)):
+            outcome = None
+        elif file is not None:
+            outcome = normalize_file(file)
+        else:
+            continue  # neither removed nor described: nothing to record
+        latest.pop(file_id, None)  # re-insert so the order follows the last occurrence
+        latest[file_id] = outcome
+    return ChangePage(
+        upserts=[outcome for outcome in latest.values() if outcome is not None],
+        deletions=[file_id for file_id, outcome in latest.items() if outcome is None],
+        cursor=cursor,
+    )
+
+
+def _build(config: BaseModel, ctx: ConnectorContext) -> GoogleDriveConnector:
+    if not isinstance(config, GoogleDriveConfig):
+        config = GoogleDriveConfig.model_validate(config.model_dump(by_alias=True))
+    return GoogleDriveConnector(config, ctx)
+
+
+spec = ConnectorSpec(
+    integration="googledrive",
+    pipelines=frozenset({"files"}),
+    config_model=GoogleDriveConfig,
+    default_api_url="https://www.googleapis.com",
+    default_token_url="https://oauth2.googleapis.com/token",
+    default_auth_url="https://accounts.google.com/o/oauth2/v2/auth",
+    build=_build,
+)
