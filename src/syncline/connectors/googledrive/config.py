@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 __all__ = ["MAX_FILE_IDS", "GoogleDriveConfig"]
 
@@ -37,5 +44,7 @@ class GoogleDriveConfig(BaseModel):
     @model_validator(mode="after")
     def _one_scope_only(self) -> Self:
         if self.folder_id is not None and self.file_ids is not None:
-            raise ValueError("give either folderId (a folder tree) or fileIds (chosen items), not both")
+            raise ValueError(
+                "give either folderId (a folder tree) or fileIds (chosen items), not both"
+            )
         return self

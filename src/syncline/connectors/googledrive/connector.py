@@ -309,7 +309,7 @@ class GoogleDriveConnector:
             page_cursor = next_token or _str(body, "newStartPageToken")
             if page_cursor is None:
                 raise UpstreamResponseError(
-                    "Google Drive sent a change page with neither nextPageToken nor newStartPageToken"
+                    "Google Drive sent a change page without nextPageToken or newStartPageToken"
                 )
             yield _change_page(body, page_cursor)
             if next_token is None:
@@ -453,7 +453,7 @@ spec = ConnectorSpec(
     pipelines=frozenset({"files"}),
     config_model=GoogleDriveConfig,
     default_api_url="https://www.googleapis.com",
-    default_token_url="https://oauth2.googleapis.com/token",
+    default_token_url="https://oauth2.googleapis.com/token",  # noqa: S106 - a URL, not a secret
     default_auth_url="https://accounts.google.com/o/oauth2/v2/auth",
     build=_build,
 )

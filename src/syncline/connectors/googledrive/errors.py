@@ -29,7 +29,7 @@ NOT_DOWNLOADABLE_REASONS = frozenset({"fileNotDownloadable", "fileNotExportable"
 
 @dataclass(frozen=True, slots=True)
 class _DriveError:
-    """What Drive's error envelope says: `{"error": {"message", "errors": [{reason, location}]}}`."""
+    """Drive's error envelope: `{"error": {"message", "errors": [{"reason", "location"}]}}`."""
 
     message: str
     reasons: tuple[str, ...]

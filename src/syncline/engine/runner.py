@@ -1,0 +1,420 @@
+"""One sync run: initial, incremental or full; page by page, checkpointed, under a lease."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+import structlog
+
+from syncline.connectors.base import ConnectorContext, FilesConnector
+from syncline.connectors.http import OAuthBearer
+from syncline.connectors.registry import Registry
+from syncline.credentials.service import CredentialService
+from syncline.domain.events import SyncEvent, WebhookEvent
+from syncline.domain.notifications import LogEntry, Notice, iso
+from syncline.domain.records import RecordCounts
+from syncline.domain.retry import SYNC_RETRY
+from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
+from syncline.engine.outcome import Decision, classify
+from syncline.engine.scope import scope_changes
+from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost
+from syncline.store.store import Progress, RunWrite, Store
+from syncline.types import JSONObject
+
+log = structlog.get_logger("syncline.engine")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    lease_for: timedelta = timedelta(seconds=60)
+    full_interval: timedelta = timedelta(hours=24)
+    max_delete_fraction: float = 0.5
+    """A full sync refuses to delete more than this share of a sync's records (and > 10)."""
+    inline_wait_max: timedelta = timedelta(seconds=10)
+    """Rate-limit waits up to this long happen inside the run; longer ones end it."""
+    inline_retries: int = 3
+    max_failures: int = 10
+    """Consecutive failed runs of a non-transient kind before the sync turns ERRORED."""
+
+
+class _Restart(Exception):
+    """Re-read the sync and continue the run from its stored progress (after a wait)."""
+
+
+class SyncRunner:
+    """Runs one sync at a time for the scheduler; owns every decision about retries and status."""
+
+    def __init__(
+        self,
+        store: Store,
+        registry: Registry,
+        credentials: CredentialService,
+        http: httpx.AsyncClient,
+        api_urls: Mapping[str, str],
+        clock: Callable[[], datetime],
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self._store = store
+        self._registry = registry
+        self._credentials = credentials
+        self._http = http
+        self._api_urls = api_urls
+        self._clock = clock
+        self.settings = settings or EngineSettings()
+
+    def connector(self, sync: Sync) -> FilesConnector:
+        """Build the connector of a sync (also used by the API to download content)."""
+        spec = self._registry.get(sync.integration)
+        if spec is None:
+            raise ConfigError(f"integration {sync.integration!r} is not available")
+        if sync.credential_id is None:
+            raise CredentialRevoked("The sync has no credential.")
+        config = spec.config_model.model_validate(sync.configuration)
+        auth = OAuthBearer(self._credentials.tokens_for(sync.credential_id))
+        api_url = self._api_urls.get(sync.integration, spec.default_api_url)
+        return spec.build(config, ConnectorContext(http=self._http, auth=auth, api_url=api_url))
+
+    async def run(self, sync: Sync, owner: str) -> None:
+        """Run the sync's due work until done, rescheduled, or errored; always frees the lease."""
+        trace_id = str(uuid.uuid4())
+        run_type = next_run_type(sync, self._clock())
+        started = time.monotonic()
+        run = self._write(sync, owner, trace_id, run_type)
+        heartbeat = asyncio.create_task(self._heartbeat(run))
+        inline_attempts = 0
+        counts = RecordCounts()
+        bound = log.bind(sync_id=sync.id, trace_id=trace_id, run=run_type.value)
+        try:
+            await self._start(run, run_type)
+            while True:
+                try:
+                    counts = await self._run_once(run, run_type)
+                    break
+                except _Restart:
+                    pass
+                except Exception as exc:  # noqa: BLE001 - classify() is the one place errors are judged
+                    inline_attempts += 1
+                    if not await self._handle(run, run_type, exc, inline_attempts, bound):
+                        return
+                # Continue from what is stored: the checkpoint of the last committed page.
+                fresh = await self._store.get_sync(sync.id)
+                if fresh is None:
+                    return
+                run = self._write(fresh, owner, trace_id, run_type)
+            await self._finish(run, run_type, counts, time.monotonic() - started)
+            bound.info(
+                "sync.run_completed",
+                created=counts.created,
+                updated=counts.updated,
+                deleted=counts.deleted,
+                processed=counts.processed,
+            )
+        except LeaseLost:
+            bound.warning("sync.lease_lost")
+        except asyncio.CancelledError:
+            # Shutting down: give the sync back at once so a restart resumes without waiting.
+            await asyncio.shield(self._release_now(run))
+            raise
+        finally:
+            heartbeat.cancel()
+
+    def _write(self, sync: Sync, owner: str, trace_id: str, run_type: SyncType) -> RunWrite:
+        return RunWrite(
+            sync=sync,
+            owner=owner,
+            trace_id=trace_id,
+            lease_for=self.settings.lease_for,
+            emit_record_events=run_type is not SyncType.INITIAL,
+            generation=sync.generation,
+        )
+
+    async def _heartbeat(self, run: RunWrite) -> None:
+        period = self.settings.lease_for.total_seconds() / 3
+        while True:
+            await asyncio.sleep(period)
+            if not await self._store.heartbeat(
+                run.sync.id, run.owner, self._clock() + self.settings.lease_for
+            ):
+                return
+
+    async def _start(self, run: RunWrite, run_type: SyncType) -> None:
+        entries = []
+        if run_type is not SyncType.INCREMENTAL:  # quiet incrementals log only when they find work
+            entries.append(LogEntry(SyncEvent.started(run_type.value), run_type, SyncStatus.ACTIVE))
+        values: dict[str, object] = {"status": SyncStatus.ACTIVE, "rate_limit_backoff_ms": None}
+        if run.sync.requested_run is run_type:
+            values["requested_run"] = None
+        await self._store.update_run(run, self._clock(), values=values, entries=entries)
+
+    async def _run_once(self, run: RunWrite, run_type: SyncType) -> RecordCounts:
+        if run_type is SyncType.INCREMENTAL:
+            return await self._incremental(run)
+        return await self._listing(run, run_type)
+
+    async def _listing(self, run: RunWrite, run_type: SyncType) -> RecordCounts:
+        sync = run.sync
+        connector = self.connector(sync)
+        state = sync.checkpoint if sync.checkpoint_type is run_type else None
+        cursor = sync.cursor
+        if state is None:
+            # Take the change token before listing, so changes made during the listing are kept.
+            if run_type is SyncType.INITIAL or cursor is None:
+                cursor = await connector.start_cursor()
+            generation = sync.generation + (1 if run_type is SyncType.FULL else 0)
+            state = {"connector": None, "complete": True}
+            await self._store.update_run(
+                run,
+                self._clock(),
+                values={
+                    "cursor": cursor,
+                    "generation": generation,
+                    "checkpoint": state,
+                    "checkpoint_type": run_type,
+                },
+            )
+            run = _with_generation(run, generation)
+        counts = RecordCounts()
+        complete = bool(state.get("complete", True))
+        resume = state.get("connector")
+        try:
+            async for page in connector.list_all(resume if isinstance(resume, dict) else None):
+                complete = complete and page.complete
+                counts += await self._store.commit_page(
+                    run,
+                    self._clock(),
+                    upserts=page.items,
+                    progress=Progress(
+                        cursor=cursor,
+                        checkpoint={"connector": page.checkpoint, "complete": complete},
+                        checkpoint_type=run_type,
+                    ),
+                )
+        except CursorInvalid:
+            # The listing's own page token went stale: list again from the start, same generation.
+            await self._store.update_run(
+                run,
+                self._clock(),
+                values={"checkpoint": {"connector": None, "complete": complete}},
+            )
+            raise _Restart from None
+        if run_type is SyncType.FULL:
+            counts += await self._sweep(run, complete)
+        return counts
+
+    async def _sweep(self, run: RunWrite, complete: bool) -> RecordCounts:
+        now = self._clock()
+        if not complete:
+            await self._warn(run, "The listing was incomplete; no record was deleted.")
+            return RecordCounts()
+        unseen = await self._store.count_unseen(run.sync.id, run.generation)
+        fresh = await self._store.get_sync(run.sync.id)
+        active = fresh.active_records if fresh else 0
+        if unseen > 10 and unseen > self.settings.max_delete_fraction * active:
+            await self._warn(
+                run,
+                f"The full sync would delete {unseen} of {active} records, more than "
+                f"SYNCLINE_MAX_DELETE_FRACTION={self.settings.max_delete_fraction}; "
+                "nothing was deleted.",
+            )
+            return RecordCounts()
+        swept = await self._store.sweep_unseen(run, now)
+        return RecordCounts(deleted=swept, processed=swept)
+
+    async def _warn(self, run: RunWrite, message: str) -> None:
+        entry = LogEntry(
+            SyncEvent.SYNC_RUN_WARNING, SyncType.FULL, SyncStatus.ACTIVE, error={"message": message}
+        )
+        await self._store.update_run(run, self._clock(), values={}, entries=[entry])
+
+    async def _incremental(self, run: RunWrite) -> RecordCounts:
+        sync = run.sync
+        connector = self.connector(sync)
+        assert sync.cursor is not None
+        counts = RecordCounts()
+        structure_changed = False
+        try:
+            async for page in connector.changes(sync.cursor):
+                scoped = await scope_changes(
+                    page, connector.scope, lambda ids: self._store.active_folders(sync.id, ids)
+                )
+                structure_changed = structure_changed or scoped.structure_changed
+                counts += await self._store.commit_page(
+                    run,
+                    self._clock(),
+                    upserts=scoped.upserts,
+                    deletions=scoped.deletions,
+                    progress=Progress(cursor=page.cursor, checkpoint=None, checkpoint_type=None),
+                )
+        except CursorInvalid:
+            await self._warn(run, "The change cursor was rejected upstream; a full sync follows.")
+            await self._store.update_run(
+                run, self._clock(), values={"cursor": None, "requested_run": SyncType.FULL}
+            )
+            return counts
+        if structure_changed:
+            await self._store.update_run(
+                run, self._clock(), values={"requested_run": SyncType.FULL}
+            )
+        return counts
+
+    async def _finish(
+        self, run: RunWrite, run_type: SyncType, counts: RecordCounts, seconds: float
+    ) -> None:
+        now = self._clock()
+        fresh = await self._store.get_sync(run.sync.id)
+        if fresh is None:
+            return
+        values: dict[str, object] = {
+            "status": SyncStatus.IDLE,
+            "reason": None,
+            "failures": 0,
+            "rate_limit_backoff_ms": None,
+            "last_synced_at": now,
+        }
+        notices: list[Notice] = []
+        next_full = fresh.next_full_at
+        if run_type is not SyncType.INCREMENTAL:
+            values.update(checkpoint=None, checkpoint_type=None)
+            next_full = now + self.settings.full_interval
+            values["next_full_at"] = next_full
+        if run_type is SyncType.INITIAL:
+            values["initial_completed_at"] = now
+            notices.append(
+                Notice(
+                    WebhookEvent.SYNC_COMPLETE,
+                    data={
+                        "model": fresh.pipeline,
+                        "syncedAt": iso(now),
+                        "numRecords": fresh.active_records,
+                    },
+                )
+            )
+        if run_type is SyncType.FULL:
+            values["last_full_synced_at"] = now
+        next_run = now + fresh.interval
+        if fresh.requested_run is not None:
+            next_run = now
+        elif next_full is not None:
+            next_run = min(next_run, next_full)
+        values["next_run_at"] = next_run
+        entries = []
+        if run_type is not SyncType.INCREMENTAL or counts.processed:
+            summary: JSONObject = {
+                "created": counts.created,
+                "updated": counts.updated,
+                "deleted": counts.deleted,
+                "processed": counts.processed,
+                "durationMs": int(seconds * 1000),
+            }
+            if run_type is SyncType.INCREMENTAL:
+                entries.append(
+                    LogEntry(SyncEvent.started(run_type.value), run_type, SyncStatus.ACTIVE)
+                )
+            entries.append(
+                LogEntry(SyncEvent.completed(run_type.value), run_type, SyncStatus.IDLE, summary)
+            )
+        await self._store.update_run(
+            run, now, values=values, notices=notices, entries=entries, release=True
+        )
+
+    async def _handle(
+        self,
+        run: RunWrite,
+        run_type: SyncType,
+        exc: Exception,
+        attempt: int,
+        bound: structlog.typing.FilteringBoundLogger,
+    ) -> bool:
+        """Act on a failed attempt; True to try again inside this run, False when the run ends."""
+        fresh = await self._store.get_sync(run.sync.id) or run.sync
+        decision = classify(exc, failures=fresh.failures, settings=self.settings)
+        now = self._clock()
+        error: JSONObject = {
+            "message": str(exc),
+            "type": type(exc).__name__,
+            "retryable": decision.retry,
+        }
+        status_code = getattr(exc, "status_code", None)
+        if status_code is not None:
+            error["httpStatus"] = status_code
+        if decision.kind == "errored":
+            bound.warning("sync.errored", error=str(exc))
+            if decision.revoke_credential and fresh.credential_id is not None:
+                await self._credentials.revoke(fresh.credential_id, str(exc))
+                await self._release_now(run)
+            else:
+                await self._store.error_run(run, str(exc), run_type, now)
+            return False
+        if decision.kind == "bug":
+            bound.exception("sync.run_failed", exc_info=exc)
+        wait = decision.wait or SYNC_RETRY.delay(fresh.failures + 1)
+        rate_limited = decision.kind == "rate_limited"
+        event = SyncEvent.SYNC_RUN_RATE_LIMITED if rate_limited else SyncEvent.SYNC_RUN_RETRY
+        status = SyncStatus.RATE_LIMITED if rate_limited else SyncStatus.ACTIVE
+        entry = LogEntry(event, run_type, status, error={**error, "retryInMs": _ms(wait)})
+        inline = (
+            decision.kind != "bug"
+            and attempt <= self.settings.inline_retries
+            and wait <= self.settings.inline_wait_max
+        )
+        if inline:
+            values: dict[str, object] = {"status": status}
+            if rate_limited:
+                values["rate_limit_backoff_ms"] = _ms(wait)
+            await self._store.update_run(run, now, values=values, entries=[entry])
+            await asyncio.sleep(wait.total_seconds())
+            await self._store.update_run(
+                run,
+                self._clock(),
+                values={"status": SyncStatus.ACTIVE, "rate_limit_backoff_ms": None},
+            )
+            return True
+        resting = status
+        if not rate_limited:
+            resting = SyncStatus.IDLE if fresh.initial_completed_at else SyncStatus.INITIALIZING
+            if fresh.checkpoint is not None:
+                resting = SyncStatus.ACTIVE
+        await self._store.update_run(
+            run,
+            now,
+            values={
+                "status": resting,
+                "rate_limit_backoff_ms": _ms(wait) if rate_limited else None,
+                "failures": fresh.failures + 1,
+                "next_run_at": now + wait,
+            },
+            entries=[entry],
+            release=True,
+        )
+        return False
+
+    async def _release_now(self, run: RunWrite) -> None:
+        with contextlib.suppress(LeaseLost):
+            await self._store.update_run(
+                run, self._clock(), values={"next_run_at": self._clock()}, release=True
+            )
+
+
+def _with_generation(run: RunWrite, generation: int) -> RunWrite:
+    return RunWrite(
+        sync=run.sync,
+        owner=run.owner,
+        trace_id=run.trace_id,
+        lease_for=run.lease_for,
+        emit_record_events=run.emit_record_events,
+        generation=generation,
+    )
+
+
+def _ms(delta: timedelta) -> int:
+    return int(delta.total_seconds() * 1000)
+
+
+__all__ = ["Decision", "EngineSettings", "SyncRunner"]
