@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from syncline.connectors.base import ConnectorSpec
 
@@ -18,7 +18,7 @@ class Registry:
     def get(self, integration: str) -> ConnectorSpec | None:
         return self._specs.get(integration)
 
-    def __iter__(self) -> Iterable[ConnectorSpec]:  # type: ignore[override]  # plain iteration
+    def __iter__(self) -> Iterator[ConnectorSpec]:
         return iter(self._specs.values())
 
     def names(self) -> list[str]:

@@ -481,6 +481,16 @@ class Store:
             rows = await conn.execute(select(syncs).where(syncs.c.id.in_(ids)))
             return [_sync_from_row(r) for r in rows]
 
+    async def release_all_leases(self) -> int:
+        """Free every sync lease (embedded mode at start: no other process can hold one)."""
+        stmt = (
+            update(syncs)
+            .where(syncs.c.lease_owner.is_not(None))
+            .values(lease_owner=None, lease_expires_at=None)
+        )
+        async with self.db.write() as conn:
+            return (await conn.execute(stmt)).rowcount
+
     async def heartbeat(self, sync_id: str, owner: str, until: datetime) -> bool:
         """Extend the lease; False if this owner lost it."""
         stmt = (

@@ -113,7 +113,7 @@ async def assert_refused(
 # --- accepted tokens -------------------------------------------------------------------------
 
 
-async def test_valid_rs256_token_yields_its_principal(keys: Keys, verifier: TokenVerifier):
+async def test_valid_rs256_token_yields_its_principal(keys: Keys, verifier: TokenVerifier) -> None:
     """A token signed RS256 by the project's key yields (project from aud, user from sub)."""
     token = mint_user_token(keys.rsa.private_pem, PROJECT, USER, now=NOW)
 
@@ -122,7 +122,7 @@ async def test_valid_rs256_token_yields_its_principal(keys: Keys, verifier: Toke
     assert Principal(project_id=PROJECT, user_id=USER) == principal
 
 
-async def test_valid_es256_token_yields_its_principal(keys: Keys, verifier: TokenVerifier):
+async def test_valid_es256_token_yields_its_principal(keys: Keys, verifier: TokenVerifier) -> None:
     """A token signed ES256 by the project's P-256 key is accepted."""
     token = mint_user_token(keys.ec.private_pem, PROJECT, USER, host="localhost", now=NOW)
 
@@ -149,7 +149,7 @@ async def test_valid_es256_token_yields_its_principal(keys: Keys, verifier: Toke
 )
 async def test_acceptable_variations_verify(
     keys: Keys, verifier: TokenVerifier, overrides: dict[str, object]
-):
+) -> None:
     """Case-insensitive hosts, a list aud with one match, skew within leeway, extra claims pass."""
     token = rs256(keys, **overrides)
 
@@ -256,7 +256,7 @@ REFUSED: list[tuple[str, Callable[[Keys], str], str]] = [
 @pytest.mark.parametrize(("make", "match"), [pytest.param(m, r, id=i) for i, m, r in REFUSED])
 async def test_attacks_and_malformed_tokens_are_unauthorized(
     keys: Keys, verifier: TokenVerifier, make: Callable[[Keys], str], match: str
-):
+) -> None:
     """Forged, unsigned, HMAC, mis-addressed, expired, early and malformed tokens are refused."""
     token = make(keys)
     public_keys = key_store(
@@ -268,28 +268,28 @@ async def test_attacks_and_malformed_tokens_are_unauthorized(
 
 async def test_rs256_token_against_an_ec_project_key_is_unauthorized(
     keys: Keys, verifier: TokenVerifier
-):
+) -> None:
     """The token's alg must match the type of the key the project registered."""
     token = rs256(keys)
 
     await assert_refused(verifier, token, key_store({PROJECT: keys.ec.public_pem}), "alg RS256")
 
 
-async def test_unknown_project_is_unauthorized(keys: Keys, verifier: TokenVerifier):
+async def test_unknown_project_is_unauthorized(keys: Keys, verifier: TokenVerifier) -> None:
     """A token whose aud names a project without a key is refused."""
     token = rs256(keys)
 
     await assert_refused(verifier, token, key_store({}), "project that does not exist")
 
 
-async def test_unusable_stored_key_is_unauthorized(keys: Keys, verifier: TokenVerifier):
+async def test_unusable_stored_key_is_unauthorized(keys: Keys, verifier: TokenVerifier) -> None:
     """A project whose stored key cannot be loaded verifies nothing."""
     token = rs256(keys)
 
     await assert_refused(verifier, token, key_store({PROJECT: "not a pem"}), "not usable")
 
 
-async def test_verification_failure_chains_the_cause(keys: Keys, verifier: TokenVerifier):
+async def test_verification_failure_chains_the_cause(keys: Keys, verifier: TokenVerifier) -> None:
     """Failures from PyJWT keep the original exception as `__cause__` for the logs."""
     token = jwt.encode(claims(), keys.other_rsa.private_pem, algorithm="RS256")
 
@@ -298,7 +298,7 @@ async def test_verification_failure_chains_the_cause(keys: Keys, verifier: Token
     assert isinstance(error.__cause__, jwt.InvalidSignatureError)
 
 
-async def test_key_lookup_errors_propagate(keys: Keys, verifier: TokenVerifier):
+async def test_key_lookup_errors_propagate(keys: Keys, verifier: TokenVerifier) -> None:
     """An outage in the key lookup is not an authentication failure and is not disguised as one."""
 
     async def broken(project_id: str) -> str | None:
@@ -308,7 +308,7 @@ async def test_key_lookup_errors_propagate(keys: Keys, verifier: TokenVerifier):
         await verifier.verify(rs256(keys), broken)
 
 
-async def test_clock_defaults_to_now(keys: Keys):
+async def test_clock_defaults_to_now(keys: Keys) -> None:
     """Without an injected clock, a freshly minted token verifies and an old one has expired."""
     verifier = TokenVerifier(["useparagon.com"])
     public_keys = key_store({PROJECT: keys.rsa.public_pem})
@@ -322,13 +322,13 @@ async def test_clock_defaults_to_now(keys: Keys):
 
 
 @pytest.mark.parametrize("hosts", [[], [""], ["  "], ["https://useparagon.com/"]])
-def test_verifier_needs_audience_hosts(hosts: list[str]):
+def test_verifier_needs_audience_hosts(hosts: list[str]) -> None:
     """A verifier without a usable audience host is a configuration error naming the setting."""
     with pytest.raises(ConfigError, match="SYNCLINE_AUDIENCE_HOSTS"):
         TokenVerifier(hosts)
 
 
-def test_verifier_normalizes_hosts():
+def test_verifier_normalizes_hosts() -> None:
     """Audience hosts are trimmed, lower-cased and deduplicated."""
     verifier = TokenVerifier([" UseParagon.com ", "useparagon.com", "localhost"])
 
@@ -340,7 +340,7 @@ def test_verifier_normalizes_hosts():
 # --- minting and keys ------------------------------------------------------------------------
 
 
-def test_mint_writes_sub_aud_iat_exp(keys: Keys):
+def test_mint_writes_sub_aud_iat_exp(keys: Keys) -> None:
     """A minted token carries sub, aud as host/project, iat and exp = iat + ttl."""
     token = mint_user_token(
         keys.rsa.private_pem, PROJECT, USER, host="localhost", ttl=timedelta(minutes=5), now=NOW
@@ -358,7 +358,7 @@ def test_mint_writes_sub_aud_iat_exp(keys: Keys):
     assert expected_header == jwt.get_unverified_header(token)
 
 
-def test_mint_extra_claims_are_added_last(keys: Keys):
+def test_mint_extra_claims_are_added_last(keys: Keys) -> None:
     """Extra claims are added to, and may override, the standard ones."""
     token = mint_user_token(
         keys.rsa.private_pem, PROJECT, USER, now=NOW, extra_claims={"nbf": 1, "sub": "other"}
@@ -371,7 +371,7 @@ def test_mint_extra_claims_are_added_last(keys: Keys):
     assert expected == {"nbf": decoded["nbf"], "sub": decoded["sub"]}
 
 
-def test_mint_refuses_unusable_private_keys(keys: Keys):
+def test_mint_refuses_unusable_private_keys(keys: Keys) -> None:
     """Garbage, encrypted and non-P-256 private keys are configuration errors."""
     encrypted = (
         serialization.load_pem_private_key(keys.rsa.private_pem.encode(), password=None)
@@ -397,13 +397,13 @@ def test_mint_refuses_unusable_private_keys(keys: Keys):
             mint_user_token(pem, PROJECT, USER, now=NOW)
 
 
-def test_mint_refuses_naive_now(keys: Keys):
+def test_mint_refuses_naive_now(keys: Keys) -> None:
     """`now` must be timezone-aware, so iat and exp cannot silently shift by the local offset."""
     with pytest.raises(ValueError, match="timezone-aware"):
         mint_user_token(keys.rsa.private_pem, PROJECT, USER, now=datetime(2025, 1, 1))
 
 
-def test_generate_signing_key_types(keys: Keys):
+def test_generate_signing_key_types(keys: Keys) -> None:
     """RS256 generates RSA 2048 and ES256 generates P-256, as PEM pairs."""
     rsa_public = serialization.load_pem_public_key(keys.rsa.public_pem.encode())
     ec_public = serialization.load_pem_public_key(keys.ec.public_pem.encode())
@@ -419,13 +419,13 @@ def test_generate_signing_key_types(keys: Keys):
     assert "PRIVATE KEY" not in repr(keys.rsa)
 
 
-def test_generate_signing_key_refuses_other_algorithms():
+def test_generate_signing_key_refuses_other_algorithms() -> None:
     """Only RS256 and ES256 keys can be generated."""
     with pytest.raises(ConfigError, match="RS256, ES256"):
         generate_signing_key("HS256")
 
 
-def test_load_public_key_pem_accepts_rsa_and_p256(keys: Keys):
+def test_load_public_key_pem_accepts_rsa_and_p256(keys: Keys) -> None:
     """RSA and P-256 public keys load, also when written on one line with literal \\n."""
     one_line = keys.ec.public_pem.replace("\n", "\\n")
 
@@ -433,7 +433,7 @@ def test_load_public_key_pem_accepts_rsa_and_p256(keys: Keys):
     assert keys.ec.public_pem == load_public_key_pem(f"  {one_line}  ")
 
 
-def test_load_public_key_pem_refuses_unusable_keys():
+def test_load_public_key_pem_refuses_unusable_keys() -> None:
     """Garbage, short RSA and non-P-256 keys are configuration errors naming the setting."""
     spki = serialization.PublicFormat.SubjectPublicKeyInfo
     short_rsa = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
@@ -449,7 +449,7 @@ def test_load_public_key_pem_refuses_unusable_keys():
             load_public_key_pem(pem)
 
 
-def test_load_public_key_pem_refuses_a_private_key_without_echoing_it(keys: Keys):
+def test_load_public_key_pem_refuses_a_private_key_without_echoing_it(keys: Keys) -> None:
     """A private key given by mistake is refused, and the message does not quote it."""
     with pytest.raises(ConfigError, match="private key") as caught:
         load_public_key_pem(keys.rsa.private_pem)

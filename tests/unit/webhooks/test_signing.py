@@ -40,7 +40,7 @@ def at(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
 
-def test_signature_matches_an_independent_hmac():
+def test_signature_matches_an_independent_hmac() -> None:
     """The signature is base64(HMAC-SHA256(key, "id.timestamp.body")) behind "v1,"."""
     digest = hmac.new(KEY, f"{MSG_ID}.{TIMESTAMP}.".encode() + BODY, hashlib.sha256).digest()
     expected = "v1," + base64.b64encode(digest).decode()
@@ -48,7 +48,7 @@ def test_signature_matches_an_independent_hmac():
     assert expected == sign(SECRET, MSG_ID, TIMESTAMP, BODY)
 
 
-def test_signature_matches_the_published_test_vector():
+def test_signature_matches_the_published_test_vector() -> None:
     """The vector used by the Standard Webhooks reference libraries' own tests is reproduced."""
     expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
@@ -62,7 +62,7 @@ def test_signature_matches_the_published_test_vector():
     assert expected == actual
 
 
-def test_headers_carry_id_timestamp_and_signature():
+def test_headers_carry_id_timestamp_and_signature() -> None:
     """`headers` returns the three webhook-* headers for the message."""
     expected = {
         "webhook-id": MSG_ID,
@@ -73,14 +73,14 @@ def test_headers_carry_id_timestamp_and_signature():
     assert expected == headers(SECRET, MSG_ID, TIMESTAMP, BODY)
 
 
-def test_secret_prefix_is_optional():
+def test_secret_prefix_is_optional() -> None:
     """A secret without the whsec_ prefix signs the same way."""
     expected = sign(SECRET, MSG_ID, TIMESTAMP, BODY)
 
     assert expected == sign(SECRET.removeprefix(SECRET_PREFIX), MSG_ID, TIMESTAMP, BODY)
 
 
-def test_generate_secret_is_prefixed_random_32_bytes():
+def test_generate_secret_is_prefixed_random_32_bytes() -> None:
     """Generated secrets are whsec_ + base64 of 32 bytes, and never repeat."""
     count, key_bytes = 20, 32
 
@@ -94,7 +94,9 @@ def test_generate_secret_is_prefixed_random_32_bytes():
 
 
 @given(secret=secrets_, msg_id=msg_ids, timestamp=timestamps, body=bodies)
-def test_verify_accepts_what_sign_produced(secret: str, msg_id: str, timestamp: int, body: bytes):
+def test_verify_accepts_what_sign_produced(
+    secret: str, msg_id: str, timestamp: int, body: bytes
+) -> None:
     """verify(sign(message)) passes for any secret, id, timestamp and body."""
     signed = headers(secret, msg_id, timestamp, body)
 
@@ -105,7 +107,7 @@ def test_verify_accepts_what_sign_produced(secret: str, msg_id: str, timestamp: 
 @given(msg_id=msg_ids, timestamp=timestamps, body=bodies.filter(bool), data=st.data())
 def test_flipping_one_body_byte_fails(
     msg_id: str, timestamp: int, body: bytes, data: st.DataObject
-):
+) -> None:
     """Changing any one byte of the body invalidates the signature."""
     index = data.draw(st.integers(0, len(body) - 1), label="index")
     mask = data.draw(st.integers(1, 255), label="mask")
@@ -119,7 +121,7 @@ def test_flipping_one_body_byte_fails(
 @given(msg_id=msg_ids, timestamp=timestamps, body=bodies, data=st.data())
 def test_changing_one_id_character_fails(
     msg_id: str, timestamp: int, body: bytes, data: st.DataObject
-):
+) -> None:
     """Changing any one character of webhook-id invalidates the signature."""
     index = data.draw(st.integers(0, len(msg_id) - 1), label="index")
     replacement = data.draw(st.sampled_from(ID_ALPHABET.replace(msg_id[index], "")))
@@ -131,7 +133,9 @@ def test_changing_one_id_character_fails(
 
 
 @given(timestamp=timestamps, body=bodies, data=st.data())
-def test_changing_one_timestamp_digit_fails(timestamp: int, body: bytes, data: st.DataObject):
+def test_changing_one_timestamp_digit_fails(
+    timestamp: int, body: bytes, data: st.DataObject
+) -> None:
     """Changing any one digit of webhook-timestamp invalidates the signature, even in tolerance."""
     text = str(timestamp)
     index = data.draw(st.integers(0, len(text) - 1), label="index")
@@ -145,7 +149,7 @@ def test_changing_one_timestamp_digit_fails(timestamp: int, body: bytes, data: s
         verify(SECRET, signed, body, now=at(int(tampered)))
 
 
-def test_any_matching_signature_among_several_passes():
+def test_any_matching_signature_among_several_passes() -> None:
     """A header with several space-separated signatures passes if one v1 entry matches."""
     old_secret = generate_secret()
     valid = sign(SECRET, MSG_ID, TIMESTAMP, BODY)
@@ -157,7 +161,7 @@ def test_any_matching_signature_among_several_passes():
     verify(old_secret, signed, BODY, now=at(TIMESTAMP))
 
 
-def test_header_names_are_case_insensitive():
+def test_header_names_are_case_insensitive() -> None:
     """Header names are matched whatever their case."""
     signed = {
         name.title(): value for name, value in headers(SECRET, MSG_ID, TIMESTAMP, BODY).items()
@@ -166,7 +170,7 @@ def test_header_names_are_case_insensitive():
     verify(SECRET, signed, BODY, now=at(TIMESTAMP))
 
 
-def test_default_clock_is_now():
+def test_default_clock_is_now() -> None:
     """Without `now`, a message signed this second verifies."""
     timestamp = int(time.time())
 
@@ -184,7 +188,7 @@ def test_default_clock_is_now():
         (timedelta(days=-365), False),
     ],
 )
-def test_timestamp_must_be_within_tolerance(offset: timedelta, ok: bool):
+def test_timestamp_must_be_within_tolerance(offset: timedelta, ok: bool) -> None:
     """A timestamp further than the tolerance from now, either way, is refused (replay guard)."""
     signed = headers(SECRET, MSG_ID, TIMESTAMP, BODY)
     now = at(TIMESTAMP) + offset
@@ -196,7 +200,7 @@ def test_timestamp_must_be_within_tolerance(offset: timedelta, ok: bool):
             verify(SECRET, signed, BODY, now=now)
 
 
-def test_tolerance_is_configurable():
+def test_tolerance_is_configurable() -> None:
     """A wider tolerance accepts an older message."""
     signed = headers(SECRET, MSG_ID, TIMESTAMP, BODY)
 
@@ -218,7 +222,7 @@ def test_tolerance_is_configurable():
         pytest.param({"webhook-signature": "garbage"}, "no webhook-signature", id="garbage"),
     ],
 )
-def test_malformed_headers_are_refused(change: dict[str, str | None], match: str):
+def test_malformed_headers_are_refused(change: dict[str, str | None], match: str) -> None:
     """Missing headers, non-numeric timestamps and garbage signatures fail verification."""
     signed: dict[str, str] = headers(SECRET, MSG_ID, TIMESTAMP, BODY)
     for name, value in change.items():
@@ -231,7 +235,7 @@ def test_malformed_headers_are_refused(change: dict[str, str | None], match: str
         verify(SECRET, signed, BODY, now=at(TIMESTAMP))
 
 
-def test_signature_under_another_version_is_refused():
+def test_signature_under_another_version_is_refused() -> None:
     """A correct digest labelled with another version than v1 does not count."""
     signed = headers(SECRET, MSG_ID, TIMESTAMP, BODY)
     signed["webhook-signature"] = signed["webhook-signature"].replace("v1,", "v2,")
@@ -240,7 +244,7 @@ def test_signature_under_another_version_is_refused():
         verify(SECRET, signed, BODY, now=at(TIMESTAMP))
 
 
-def test_another_secret_is_refused():
+def test_another_secret_is_refused() -> None:
     """A message signed with another secret fails verification."""
     signed = headers(generate_secret(), MSG_ID, TIMESTAMP, BODY)
 
@@ -248,7 +252,7 @@ def test_another_secret_is_refused():
         verify(SECRET, signed, BODY, now=at(TIMESTAMP))
 
 
-def test_verification_error_is_a_value_error():
+def test_verification_error_is_a_value_error() -> None:
     """WebhookVerificationError is a ValueError, so generic handlers treat it as bad input."""
     assert issubclass(WebhookVerificationError, ValueError)
 
@@ -264,7 +268,7 @@ def test_verification_error_is_a_value_error():
         pytest.param("whsec_" + base64.b64encode(KEY).decode().rstrip("="), id="no-padding"),
     ],
 )
-def test_malformed_secret_is_a_config_error(secret: str):
+def test_malformed_secret_is_a_config_error(secret: str) -> None:
     """A secret that is not whsec_ + base64 of 24-64 bytes is a configuration error."""
     with pytest.raises(ConfigError, match="SYNCLINE_WEBHOOK_SECRET"):
         sign(secret, MSG_ID, TIMESTAMP, BODY)
@@ -272,7 +276,7 @@ def test_malformed_secret_is_a_config_error(secret: str):
         verify(secret, headers(SECRET, MSG_ID, TIMESTAMP, BODY), BODY, now=at(TIMESTAMP))
 
 
-def test_negative_timestamp_and_naive_now_are_programming_errors():
+def test_negative_timestamp_and_naive_now_are_programming_errors() -> None:
     """A negative timestamp or a naive `now` raises ValueError instead of signing or comparing."""
     with pytest.raises(ValueError, match="negative"):
         sign(SECRET, MSG_ID, -1, BODY)

@@ -433,8 +433,7 @@ def _change_page(body: JSONObject, cursor: str) -> ChangePage:
             outcome = normalize_file(file)
         else:
             continue  # neither removed nor described: nothing to record
-        latest.pop(file_id, None)  # re-insert so the order follows the last occurrence
-        latest[file_id] = outcome
+        latest[file_id] = outcome  # the last change to a file in the page wins
     return ChangePage(
         upserts=[outcome for outcome in latest.values() if outcome is not None],
         deletions=[file_id for file_id, outcome in latest.items() if outcome is None],

@@ -5,8 +5,9 @@ import pytest
 from syncline.connectors.googledrive.normalize import normalize_file
 from syncline.domain.records import Upsert, record_hash
 from syncline.errors import UpstreamResponseError
+from syncline.types import JSONObject
 
-BINARY = {
+BINARY: JSONObject = {
     "kind": "drive#file",
     "id": "1PdfId",
     "name": "report.pdf",
@@ -21,7 +22,7 @@ BINARY = {
     "thumbnailLink": "https://lh3.googleusercontent.com/drive-storage/abc=s220",
 }
 
-GOOGLE_DOC = {
+GOOGLE_DOC: JSONObject = {
     "id": "1AbCdEf",
     "name": "Q3 plan",
     "mimeType": "application/vnd.google-apps.document",
@@ -32,7 +33,7 @@ GOOGLE_DOC = {
     "webViewLink": "https://docs.google.com/document/d/1AbCdEf/edit",
 }
 
-SHARED_DRIVE_SHEET = {
+SHARED_DRIVE_SHEET: JSONObject = {
     "id": "1Sheet",
     "name": "Budget",
     "mimeType": "application/vnd.google-apps.spreadsheet",
@@ -43,7 +44,7 @@ SHARED_DRIVE_SHEET = {
     "webViewLink": "https://docs.google.com/spreadsheets/d/1Sheet/edit",
 }
 
-SHORTCUT = {
+SHORTCUT: JSONObject = {
     "id": "1Shortcut",
     "name": "Q3 plan",
     "mimeType": "application/vnd.google-apps.shortcut",
@@ -57,7 +58,7 @@ SHORTCUT = {
     },
 }
 
-FOLDER = {
+FOLDER: JSONObject = {
     "id": "1Folder",
     "name": "Reports",
     "mimeType": "application/vnd.google-apps.folder",

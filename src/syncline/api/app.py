@@ -1,0 +1,51 @@
+"""Builds the ASGI application from collaborators it is given; builds nothing itself."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from syncline import __version__
+from syncline.api import errors
+from syncline.api.routes import credentials, health, records, syncs
+from syncline.auth import TokenVerifier
+from syncline.connectors.base import FilesConnector
+from syncline.domain.cursors import CursorCodec
+from syncline.domain.syncs import Sync
+from syncline.services import SyncService
+from syncline.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the routes use; `wiring` builds it."""
+
+    store: Store
+    syncs: SyncService
+    verifier: TokenVerifier
+    public_key: Callable[[str], Awaitable[str | None]]
+    cursors: CursorCodec
+    connector: Callable[[Sync], FilesConnector]
+    ready: Callable[[], Awaitable[bool]]
+    clock: Callable[[], datetime]
+
+
+def create_app(services: Services) -> FastAPI:
+    app = FastAPI(
+        title="Syncline",
+        version=__version__,
+        default_response_class=ORJSONResponse,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(syncs.router)
+    app.include_router(records.router)
+    app.include_router(credentials.router)
+    return app

@@ -1,0 +1,106 @@
+"""The only place errors become HTTP statuses: one table, plus JSON for framework errors."""
+
+from __future__ import annotations
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from syncline.errors import (
+    ConfigError,
+    Conflict,
+    InvalidInput,
+    NotDownloadable,
+    NotFound,
+    StoreError,
+    SyncError,
+    Unauthorized,
+    UpstreamAuthError,
+    UpstreamNotFound,
+    UpstreamPermissionDenied,
+    UpstreamRateLimited,
+    UpstreamUnavailable,
+)
+
+log = structlog.get_logger("syncline.api")
+
+STATUS: list[tuple[type[SyncError], int]] = [
+    (InvalidInput, 422),
+    (ConfigError, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthorized, 401),
+    (NotDownloadable, 422),
+    (UpstreamNotFound, 404),
+    (UpstreamRateLimited, 429),
+    (UpstreamAuthError, 502),
+    (UpstreamPermissionDenied, 502),
+    (UpstreamUnavailable, 502),
+    (StoreError, 503),
+]
+
+
+def status_of(exc: SyncError) -> int:
+    for kind, status in STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 502 if exc.code.startswith("UPSTREAM") else 500
+
+
+def error_body(message: str, code: str, **extra: object) -> dict[str, object]:
+    return {"message": message, "code": code, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(SyncError)
+    async def _ours(_request: Request, exc: SyncError) -> ORJSONResponse:
+        status = status_of(exc)
+        headers = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, int(exc.retry_after.total_seconds())))
+        if status >= 500:
+            log.warning("api.error", code=exc.code, error=str(exc))
+        field = getattr(exc, "field", None)
+        return ORJSONResponse(
+            error_body(str(exc), exc.code, field=field), status_code=status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
+        if first.get("type") == "json_invalid":
+            return ORJSONResponse(
+                error_body("The request body is not valid JSON.", "MALFORMED_JSON"), status_code=400
+            )
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        where = ".".join(loc) or "body"
+        if first.get("type") == "model_attributes_type" or (
+            not loc and "body" in first.get("loc", ())
+        ):
+            return ORJSONResponse(
+                error_body("The request body must be a JSON object.", "MALFORMED_JSON"),
+                status_code=400,
+            )
+        return ORJSONResponse(
+            error_body(f"Invalid {where}: {first.get('msg')}", "VALIDATION_ERROR", field=where),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        return ORJSONResponse(
+            error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _bug(_request: Request, exc: Exception) -> ORJSONResponse:
+        log.error("api.unhandled", exc_info=exc)
+        return ORJSONResponse(
+            error_body("Internal server error.", "INTERNAL_ERROR"), status_code=500
+        )

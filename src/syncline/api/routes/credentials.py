@@ -1,0 +1,68 @@
+"""Connected accounts: import tokens, list, revoke; and `/sdk/me`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import ORJSONResponse
+
+from syncline.api.deps import PrincipalDep, ServicesDep
+from syncline.api.schemas import CredentialCreate
+from syncline.domain.credentials import Credential
+from syncline.domain.notifications import iso
+from syncline.errors import InvalidInput
+
+router = APIRouter()
+
+
+def _public(credential: Credential) -> dict[str, object]:
+    return {
+        "id": credential.id,
+        "integration": credential.integration,
+        "status": credential.status.value,
+        "accountEmail": credential.account_email,
+        "scopes": credential.scopes,
+        "dateCreated": iso(credential.created_at),
+    }
+
+
+@router.post("/api/credentials", status_code=201)
+async def create_credential(
+    body: CredentialCreate, principal: PrincipalDep, services: ServicesDep
+) -> dict[str, object]:
+    if services.syncs.registry.get(body.integration) is None:
+        raise InvalidInput(
+            f"Unknown integration {body.integration!r}.",
+            field="integration",
+            code="UNKNOWN_INTEGRATION",
+        )
+    credential = await services.syncs.credentials.add(
+        principal.project_id,
+        principal.user_id,
+        body.integration,
+        access_token=body.access_token,
+        refresh_token=body.refresh_token,
+        expires_at=body.expires_at,
+        scopes=body.scopes,
+        account_email=body.account_email,
+    )
+    return _public(credential)
+
+
+@router.get("/api/credentials")
+async def list_credentials(principal: PrincipalDep, services: ServicesDep) -> dict[str, object]:
+    found = await services.store.list_credentials(principal.project_id, principal.user_id)
+    return {"data": [_public(c) for c in found]}
+
+
+@router.delete("/api/credentials/{credential_id}")
+async def delete_credential(
+    credential_id: str, principal: PrincipalDep, services: ServicesDep
+) -> ORJSONResponse:
+    await services.syncs.credentials.delete(principal.project_id, principal.user_id, credential_id)
+    return ORJSONResponse({"id": credential_id, "status": "DELETED"})
+
+
+@router.get("/sdk/me")
+async def me(principal: PrincipalDep, services: ServicesDep) -> dict[str, object]:
+    found = await services.store.list_credentials(principal.project_id, principal.user_id)
+    return {"userId": principal.user_id, "allCredentials": [_public(c) for c in found]}

@@ -1,0 +1,74 @@
+"""Synced records: the change-ordered feed, one record, and its content streamed live."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from syncline.api.deps import PrincipalDep, ServicesDep
+from syncline.api.paging import page_size, parse_cursor
+from syncline.errors import NotDownloadable, NotFound
+
+router = APIRouter(prefix="/api/syncs/{sync_id}/records")
+
+
+@router.get("")
+async def pull(
+    sync_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    size = page_size(request)
+    after = parse_cursor(request, services.cursors, "r", sync.id)
+    page = await services.store.records_page(sync.id, after, size)
+    last = page.last_seq if page.last_seq is not None else after
+    remaining = await services.store.count_after(sync.id, last) if page.rows else 0
+    paging = {
+        "totalRecords": sync.total_records,
+        "totalActiveRecords": sync.active_records,
+        "remainingRecords": remaining,
+        "cursor": services.cursors.encode("r", sync.id, last),
+        "lastSeen": page.last_changed_ms,
+    }
+    # Records are stored as JSON text: splice them in rather than parse and re-serialize.
+    body = (
+        b'{"data":[' + ",".join(page.rows).encode() + b'],"paging":' + orjson.dumps(paging) + b"}"
+    )
+    return Response(body, media_type="application/json")
+
+
+@router.get("/{record_id}")
+async def one(
+    sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    found = await services.store.get_record(sync.id, record_id)
+    if found is None:
+        raise NotFound("Record not found", code="RECORD_NOT_FOUND")
+    return Response(b'{"data":' + found[0].encode() + b"}", media_type="application/json")
+
+
+@router.get("/{record_id}/content")
+async def content(
+    sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
+) -> StreamingResponse:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    found = await services.store.get_record(sync.id, record_id)
+    if found is None:
+        raise NotFound("Record not found", code="RECORD_NOT_FOUND")
+    _, external_id, is_folder = found
+    if is_folder:
+        raise NotDownloadable("Folders have no content to download.")
+    download = await services.connector(sync).download(external_id)
+    headers = {}
+    if download.filename:
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(download.filename)}"
+    return StreamingResponse(
+        download.chunks,
+        media_type=download.media_type,
+        headers=headers,
+        background=BackgroundTask(download.close),
+    )

@@ -1,0 +1,64 @@
+"""Settings, read from `SYNCLINE_*` environment variables (built in wiring, never at import)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from syncline.domain.syncs import FREQUENCIES
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SYNCLINE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "sqlite:///./syncline.db"
+    project_id: str | None = None
+    signing_public_key: str | None = None
+    signing_public_key_file: Path | None = None
+    audience_hosts: str = "useparagon.com,localhost"
+    public_hostname: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    secret_key: str | None = None
+    full_sync_interval: str = "24h"
+    max_delete_fraction: float = Field(default=0.5, gt=0, le=1)
+    worker_concurrency: int = Field(default=8, ge=1, le=1000)
+    webhook_concurrency: int = Field(default=16, ge=1, le=1000)
+    scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    lease_seconds: float = Field(default=60.0, ge=5, le=3600)
+    log_level: str = "info"
+
+    @field_validator("full_sync_interval")
+    @classmethod
+    def _full_interval(cls, value: str) -> str:
+        allowed = {k: v for k, v in FREQUENCIES.items() if v >= timedelta(hours=3)}
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)} (at least 3h)")
+        return value
+
+    @property
+    def full_interval(self) -> timedelta:
+        return FREQUENCIES[self.full_sync_interval]
+
+    def audiences(self) -> list[str]:
+        hosts = [h.strip() for h in self.audience_hosts.split(",") if h.strip()]
+        if self.public_hostname and self.public_hostname not in hosts:
+            hosts.append(self.public_hostname)
+        return hosts
+
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+    def data_dir(self) -> Path:
+        """Where embedded mode keeps its generated secret key and project private keys."""
+        path = self.sqlite_path()
+        base = path.parent if path is not None else Path.cwd()
+        return base / ".syncline"

@@ -1,0 +1,142 @@
+"""Google's OAuth 2.0 token endpoint, in memory: grants, access tokens, refresh and revocation."""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from syncline.types import JSONObject
+
+__all__ = ["DRIVE_SCOPE", "OAuthGrants"]
+
+DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
+
+
+@dataclass(slots=True)
+class _Grant:
+    user: str
+    refresh_token: str
+
+
+class OAuthGrants:
+    """One OAuth client and the grants users gave it.
+
+    Revoking a grant also kills the access tokens minted from it, as Google does.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        token_ttl: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.token_ttl = token_ttl
+        self.rotate_refresh_tokens = False
+        self._clock = clock
+        self._grants_by_refresh: dict[str, _Grant] = {}
+        self._access: dict[str, tuple[_Grant, float]] = {}
+        self._codes: dict[str, tuple[str, str | None]] = {}
+        self._lock = threading.Lock()
+
+    def issue_tokens(self, user: str) -> tuple[str, str]:
+        """Register a grant for `user`; return (access_token, refresh_token)."""
+        with self._lock:
+            grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24))
+            self._grants_by_refresh[grant.refresh_token] = grant
+            return self._mint(grant), grant.refresh_token
+
+    def revoke(self, refresh_token: str) -> None:
+        """The user removed the app: the grant and its access tokens stop working."""
+        with self._lock:
+            grant = self._grants_by_refresh.pop(refresh_token, None)
+            if grant is not None:
+                self._access = {t: v for t, v in self._access.items() if v[0] is not grant}
+
+    def expire_access_tokens(self) -> None:
+        """Every access token issued so far is rejected from now on."""
+        with self._lock:
+            self._access.clear()
+
+    def user_for(self, access_token: str) -> str | None:
+        """The user an unexpired access token belongs to."""
+        with self._lock:
+            entry = self._access.get(access_token)
+        if entry is None or self._clock() >= entry[1]:
+            return None
+        return entry[0].user
+
+    def authorize(self, user: str, redirect_uri: str | None) -> str:
+        """Consent screen done: an authorization code for `user`."""
+        code = "4/sandbox-" + secrets.token_urlsafe(16)
+        with self._lock:
+            self._codes[code] = (user, redirect_uri)
+        return code
+
+    def token_endpoint(
+        self, form: Mapping[str, str], basic: tuple[str, str] | None
+    ) -> tuple[int, JSONObject]:
+        """Answer one `POST /token`: (HTTP status, JSON body) in Google's shapes."""
+        client_id, client_secret = basic or (form.get("client_id"), form.get("client_secret"))
+        if client_id != self.client_id:
+            return 401, _oauth_error("invalid_client", "The OAuth client was not found.")
+        if client_secret != self.client_secret:
+            return 401, _oauth_error("invalid_client", "Unauthorized")
+        grant_type = form.get("grant_type", "")
+        with self._lock:
+            if grant_type == "refresh_token":
+                return self._refresh(form.get("refresh_token", ""))
+            if grant_type == "authorization_code":
+                return self._exchange(form.get("code", ""), form.get("redirect_uri"))
+        return 400, _oauth_error("unsupported_grant_type", f"Invalid grant_type: {grant_type}")
+
+    def _refresh(self, refresh_token: str) -> tuple[int, JSONObject]:
+        grant = self._grants_by_refresh.get(refresh_token)
+        if grant is None:
+            return 400, _oauth_error("invalid_grant", "Token has been expired or revoked.")
+        body = self._token_body(grant)
+        if self.rotate_refresh_tokens:
+            # Single-use refresh tokens: the old one dies the moment a new one is issued.
+            del self._grants_by_refresh[refresh_token]
+            grant.refresh_token = "1//sandbox-" + secrets.token_urlsafe(24)
+            self._grants_by_refresh[grant.refresh_token] = grant
+            body["refresh_token"] = grant.refresh_token
+        return 200, body
+
+    def _exchange(self, code: str, redirect_uri: str | None) -> tuple[int, JSONObject]:
+        entry = self._codes.pop(code, None)
+        if entry is None:
+            return 400, _oauth_error("invalid_grant", "Malformed auth code.")
+        user, expected_uri = entry
+        if expected_uri is not None and redirect_uri != expected_uri:
+            return 400, _oauth_error("redirect_uri_mismatch", "Bad Request")
+        grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24))
+        self._grants_by_refresh[grant.refresh_token] = grant
+        body = self._token_body(grant)
+        body["refresh_token"] = grant.refresh_token
+        return 200, body
+
+    def _token_body(self, grant: _Grant) -> JSONObject:
+        # Google reports one second less than the real lifetime (3599 for an hour).
+        return {
+            "access_token": self._mint(grant),
+            "expires_in": max(1, math.ceil(self.token_ttl) - 1),
+            "scope": DRIVE_SCOPE,
+            "token_type": "Bearer",
+        }
+
+    def _mint(self, grant: _Grant) -> str:
+        token = "ya29.sandbox-" + secrets.token_urlsafe(32)
+        self._access[token] = (grant, self._clock() + self.token_ttl)
+        return token
+
+
+def _oauth_error(code: str, description: str) -> JSONObject:
+    return {"error": code, "error_description": description}

@@ -1,0 +1,124 @@
+"""Delivers the outbox: signed POSTs, in order per sync, retried with backoff for days."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import httpx
+import structlog
+
+from syncline.crypto import SecretBox
+from syncline.domain.events import SyncEvent
+from syncline.domain.notifications import LogEntry, OutboxItem
+from syncline.domain.retry import WEBHOOK_RETRY, RetryPolicy
+from syncline.domain.syncs import SyncStatus, SyncType
+from syncline.errors import ConfigError, StoreError
+from syncline.store.store import Store
+from syncline.webhooks.signing import headers as signed_headers
+
+log = structlog.get_logger("syncline.webhooks")
+
+DELIVERY_TIMEOUT = 15.0
+"""A delivery counts only if the endpoint answers 2xx within this many seconds."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: Store,
+        http: httpx.AsyncClient,
+        box: SecretBox,
+        clock: Callable[[], datetime],
+        *,
+        policy: RetryPolicy = WEBHOOK_RETRY,
+        give_up_after: timedelta = timedelta(days=3),
+        concurrency: int = 16,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self._store = store
+        self._http = http
+        self._box = box
+        self._clock = clock
+        self._policy = policy
+        self._give_up_after = give_up_after
+        self._concurrency = concurrency
+        self._poll_interval = poll_interval
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            delivered = await self.tick()
+            if delivered:
+                continue  # more may be waiting behind the heads just delivered
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._poll_interval)
+
+    async def tick(self) -> int:
+        """Attempt every due head-of-queue event once; returns how many were attempted."""
+        try:
+            batch = await self._store.claim_deliveries(
+                self._clock(), self._concurrency, timedelta(seconds=DELIVERY_TIMEOUT * 2)
+            )
+        except StoreError as exc:
+            log.warning("webhook.claim_failed", error=str(exc))
+            return 0
+        await asyncio.gather(*(self._attempt(item, url, secret) for item, url, secret in batch))
+        return len(batch)
+
+    async def _attempt(self, item: OutboxItem, url: str | None, secret_enc: str | None) -> None:
+        now = self._clock()
+        if not url or not secret_enc:
+            await self._store.finish_delivery(item, now, status="skipped", error="no webhook URL")
+            return
+        body = item.payload.encode()
+        try:
+            secret = self._box.decrypt(secret_enc)
+            headers = signed_headers(secret, item.event_id, int(now.timestamp()), body)
+        except ConfigError as exc:
+            await self._failed(item, f"cannot sign: {exc}")
+            return
+        headers["content-type"] = "application/json"
+        try:
+            response = await self._http.post(
+                url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT
+            )
+            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        if error is None:
+            await self._store.finish_delivery(item, self._clock(), status="delivered")
+            return
+        await self._failed(item, error)
+
+    async def _failed(self, item: OutboxItem, error: str) -> None:
+        now = self._clock()
+        sync = await self._store.get_sync(item.sync_id)
+        give_up = now - item.created_at >= self._give_up_after
+        entry = LogEntry(
+            SyncEvent.WEBHOOK_DELIVERY_FAILED,
+            SyncType.INCREMENTAL,
+            sync.status if sync else SyncStatus.IDLE,
+            error={
+                "message": error,
+                "eventId": item.event_id,
+                "event": item.event,
+                "attempt": item.attempts + 1,
+                "final": give_up,
+            },
+        )
+        log.info("webhook.delivery_failed", event_id=item.event_id, error=error, final=give_up)
+        await self._store.finish_delivery(
+            item,
+            now,
+            status="failed" if give_up else "pending",
+            next_attempt_at=None if give_up else now + self._policy.delay(item.attempts + 1),
+            error=error,
+            log=(sync, entry) if sync else None,
+        )

@@ -1,0 +1,284 @@
+"""The composition root: the one place that builds concrete objects from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import structlog
+import uvicorn
+from fastapi import FastAPI
+
+from syncline.api import Services, create_app
+from syncline.auth import TokenVerifier, load_public_key_pem
+from syncline.config import Settings
+from syncline.connectors.registry import Registry, builtin_registry
+from syncline.credentials import CredentialService, OAuthApp
+from syncline.crypto import SecretBox, generate_key
+from syncline.domain.cursors import CursorCodec
+from syncline.domain.projects import Project
+from syncline.engine.runner import EngineSettings, SyncRunner
+from syncline.errors import ConfigError
+from syncline.scheduler import Scheduler
+from syncline.services import SyncService
+from syncline.store import Database, Store
+from syncline.store.migrate import is_current, upgrade
+from syncline.webhooks.dispatcher import Dispatcher
+
+log = structlog.get_logger("syncline")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+        ),
+    )
+
+
+def secret_key(settings_key: str | None, data_dir: Path, *, generate: bool) -> str:
+    """`SYNCLINE_SECRET_KEY`, or (embedded mode only) one kept beside the SQLite database."""
+    if settings_key:
+        return settings_key
+    if not generate:
+        raise ConfigError(
+            "SYNCLINE_SECRET_KEY is required (credentials are encrypted with it); "
+            "create one with `syncline keys generate`."
+        )
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = generate_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    log.warning(
+        "secret_key.generated",
+        path=str(path),
+        hint="set SYNCLINE_SECRET_KEY in production; losing this file loses the credentials",
+    )
+    return key
+
+
+def oauth_apps(registry: Registry, env: Mapping[str, str]) -> dict[str, OAuthApp]:
+    """Each integration's token endpoint and client, from `SYNCLINE_<X>_*` or the defaults."""
+    apps = {}
+    for spec in registry:
+        prefix = f"SYNCLINE_{spec.integration.upper()}_"
+        apps[spec.integration] = OAuthApp(
+            token_url=env.get(prefix + "TOKEN_URL", spec.default_token_url),
+            client_id=env.get(prefix + "CLIENT_ID"),
+            client_secret=env.get(prefix + "CLIENT_SECRET"),
+        )
+    return apps
+
+
+def api_urls(registry: Registry, env: Mapping[str, str]) -> dict[str, str]:
+    return {
+        spec.integration: env.get(
+            f"SYNCLINE_{spec.integration.upper()}_API_URL", spec.default_api_url
+        ).rstrip("/")
+        for spec in registry
+    }
+
+
+class PublicKeys:
+    """Project public keys by id, cached briefly so each request costs no query."""
+
+    def __init__(self, store: Store, ttl: float = 30.0) -> None:
+        self._store = store
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, str | None]] = {}
+
+    async def __call__(self, project_id: str) -> str | None:
+        hit = self._cache.get(project_id)
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
+            return hit[1]
+        project = await self._store.get_project(project_id)
+        key = None if project is None else project.public_key_pem
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[project_id] = (time.monotonic(), key)
+        return key
+
+
+@dataclass
+class Runtime:
+    """Everything one Syncline process runs."""
+
+    settings: Settings
+    db: Database
+    store: Store
+    box: SecretBox
+    http: httpx.AsyncClient
+    scheduler: Scheduler
+    dispatcher: Dispatcher
+    app: FastAPI
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+async def build_runtime(
+    settings: Settings, *, embedded: bool, env: Mapping[str, str] | None = None
+) -> Runtime:
+    env = os.environ if env is None else env
+    if embedded and (path := settings.sqlite_path()) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    store = Store(db)
+    key = secret_key(settings.secret_key, settings.data_dir(), generate=embedded)
+    box = SecretBox(key)
+    await ensure_default_project(settings, store, box)
+
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(60.0, connect=10.0),
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        follow_redirects=True,
+    )
+    registry = builtin_registry()
+    credentials = CredentialService(store, box, http, oauth_apps(registry, env), utcnow)
+    engine_settings = EngineSettings(
+        lease_for=_seconds(settings.lease_seconds),
+        full_interval=settings.full_interval,
+        max_delete_fraction=settings.max_delete_fraction,
+    )
+    runner = SyncRunner(
+        store, registry, credentials, http, api_urls(registry, env), utcnow, engine_settings
+    )
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    scheduler = Scheduler(
+        store,
+        runner,
+        owner=owner,
+        concurrency=settings.worker_concurrency,
+        clock=utcnow,
+        poll_interval=settings.scheduler_poll_seconds,
+    )
+    dispatcher = Dispatcher(store, http, box, utcnow, concurrency=settings.webhook_concurrency)
+    syncs = SyncService(store, registry, credentials, utcnow, wake=scheduler.wake)
+
+    async def ready() -> bool:
+        try:
+            return await asyncio.to_thread(is_current, settings.database_url)
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            return False
+
+    services = Services(
+        store=store,
+        syncs=syncs,
+        verifier=TokenVerifier(settings.audiences()),
+        public_key=PublicKeys(store),
+        cursors=CursorCodec(key.encode()),
+        connector=runner.connector,
+        ready=ready,
+        clock=utcnow,
+    )
+    return Runtime(settings, db, store, box, http, scheduler, dispatcher, create_app(services))
+
+
+async def ensure_default_project(settings: Settings, store: Store, box: SecretBox) -> None:
+    """Record the project named by `SYNCLINE_PROJECT_ID` and its key and webhook settings."""
+    pem = settings.signing_public_key
+    if pem is None and settings.signing_public_key_file is not None:
+        try:
+            pem = settings.signing_public_key_file.read_text()
+        except OSError as exc:
+            raise ConfigError(
+                f"SYNCLINE_SIGNING_PUBLIC_KEY_FILE cannot be read: {exc.strerror}"
+            ) from exc
+    if settings.project_id is None:
+        if pem is not None:
+            raise ConfigError("SYNCLINE_SIGNING_PUBLIC_KEY is set but SYNCLINE_PROJECT_ID is not.")
+        return
+    try:
+        project_id = str(uuid.UUID(settings.project_id))
+    except ValueError as exc:
+        raise ConfigError("SYNCLINE_PROJECT_ID must be a UUID.") from exc
+    if pem is None:
+        existing = await store.get_project(project_id)
+        if existing is None:
+            raise ConfigError(
+                "SYNCLINE_PROJECT_ID needs SYNCLINE_SIGNING_PUBLIC_KEY or "
+                "SYNCLINE_SIGNING_PUBLIC_KEY_FILE (the project's public signing key, PEM)."
+            )
+        pem = existing.public_key_pem
+    pem = load_public_key_pem(pem)
+    if settings.webhook_url and not settings.webhook_secret:
+        raise ConfigError("SYNCLINE_WEBHOOK_URL needs SYNCLINE_WEBHOOK_SECRET (whsec_...).")
+    secret_enc = box.encrypt(settings.webhook_secret) if settings.webhook_secret else None
+    project = Project(
+        id=project_id,
+        name="default",
+        public_key_pem=pem,
+        webhook_url=settings.webhook_url,
+        webhook_secret_enc=secret_enc,
+        created_at=utcnow(),
+    )
+    await store.save_project(project, utcnow())
+
+
+@contextlib.asynccontextmanager
+async def background(runtime: Runtime) -> AsyncIterator[asyncio.Event]:
+    """Run the scheduler and the webhook dispatcher until the block exits."""
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(runtime.scheduler.run(stop), name="scheduler"),
+        asyncio.create_task(runtime.dispatcher.run(stop), name="dispatcher"),
+    ]
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def serve(settings: Settings) -> None:
+    """`syncline serve`: API, scheduler, workers and webhook delivery in one process."""
+    runtime = await build_runtime(settings, embedded=True)
+    released = await runtime.store.release_all_leases()
+    if released:
+        log.info("serve.leases_released", count=released)
+    config = uvicorn.Config(
+        runtime.app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    try:
+        async with background(runtime):
+            log.info("serve.started", url=f"http://{settings.host}:{settings.port}")
+            await server.serve()
+    finally:
+        await runtime.close()
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
