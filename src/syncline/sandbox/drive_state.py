@@ -1,0 +1,578 @@
+"""The fake Drive's in-memory state and the Python API tests use to script it.
+
+Everything a test does (add, share, trash, delete...) appends to the change log, except
+`silently_delete`. Indexes are append-only lists whose entries stay live only while the item
+still points back at them, so page tokens can be plain positions and a page costs O(page
+size) however many files exist. One re-entrant lock guards it all: the server thread reads
+while the test thread mutates; no lock is ever held across an await.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from syncline.sandbox.drive_auth import OAuthGrants
+from syncline.sandbox.drive_changes import ChangeLog
+from syncline.sandbox.drive_model import (
+    FOLDER,
+    SHORTCUT,
+    DriveFile,
+    Permission,
+    SharedDrive,
+    drive_like_id,
+    file_id,
+    user_permission,
+)
+from syncline.sandbox.faults import FaultQueue
+from syncline.sandbox.traffic import Traffic
+
+__all__ = ["DRIVE_FAULTS", "ChangeView", "DriveState", "Position"]
+
+DRIVE_FAULTS = ("429", "403_rate", "403_permission", "500", "503", "timeout", "drop", "401")
+OAUTH_PATHS = ("/token", "/authorize")
+
+Position = tuple[int, int]
+"""(segment, offset) in the list of index segments a listing walks."""
+
+_Segment = tuple[list[str], Callable[[DriveFile, int], bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One change as a given user sees it."""
+
+    time: float
+    key: str  # file id, or shared-drive id when `drive` entry
+    is_drive: bool
+    removed: bool
+    drive_id: str | None
+    file: DriveFile | None
+    drive: SharedDrive | None
+
+
+class DriveState:
+    """A whole fake Google Drive: users' files, shared drives, OAuth grants and failure knobs.
+
+    Args:
+        client_id: the OAuth client the token endpoint accepts.
+        client_secret: its secret.
+        token_ttl: access-token lifetime in seconds.
+        clock: source of "now" (epoch seconds) for timestamps and token expiry.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str = "sandbox-client",
+        client_secret: str = "sandbox-secret",
+        token_ttl: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.clock = clock
+        self.grants = OAuthGrants(
+            client_id=client_id, client_secret=client_secret, token_ttl=token_ttl, clock=clock
+        )
+        self.faults = FaultQueue(
+            DRIVE_FAULTS, default_scope=lambda path: not path.startswith(OAUTH_PATHS)
+        )
+        self.traffic = Traffic()
+        self.lock = threading.RLock()
+        """Hold while reading several things that must agree (the app does, per request)."""
+
+        self.empty_pages = False
+        """List and changes responses interleave empty pages that still carry a next token."""
+        self.incomplete_search = False
+        """files.list reports `incompleteSearch: true`."""
+        self.latency = 0.0
+        """Seconds added to every Drive response."""
+        self.export_limit_bytes = 10 * 1024 * 1024
+        """Exports larger than this fail with 403 exportSizeLimitExceeded."""
+        self.hang_seconds = 30.0
+        """How long a `timeout` fault hangs when the client never disconnects."""
+
+        self._files: dict[str, DriveFile] = {}
+        self._order: list[str] = []
+        self._children: dict[str, list[str]] = {}
+        self._drive_items: dict[str, list[str]] = {}
+        self._drives: dict[str, SharedDrive] = {}
+        self._roots: dict[str, str] = {}
+        self._vanished: set[str] = set()
+        self._empty_served: set[int] = set()
+        self.changes = ChangeLog()
+
+    # -- OAuth -------------------------------------------------------------------------
+
+    def issue_tokens(self, user: str = "alice@example.com") -> tuple[str, str]:
+        """Register a grant for `user`; return (access_token, refresh_token)."""
+        return self.grants.issue_tokens(user)
+
+    def revoke(self, refresh_token: str) -> None:
+        """Later refreshes with this token get `invalid_grant`; its access tokens die too."""
+        self.grants.revoke(refresh_token)
+
+    def expire_access_tokens(self) -> None:
+        """Every current access token now gets 401."""
+        self.grants.expire_access_tokens()
+
+    @property
+    def rotate_refresh_tokens(self) -> bool:
+        """When True, each refresh returns a new refresh token and the old one stops working."""
+        return self.grants.rotate_refresh_tokens
+
+    @rotate_refresh_tokens.setter
+    def rotate_refresh_tokens(self, value: bool) -> None:
+        self.grants.rotate_refresh_tokens = value
+
+    # -- failure knobs and observation ------------------------------------------------
+
+    def inject(
+        self,
+        fault: str,
+        *,
+        times: int = 1,
+        path: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        """Fail the next `times` requests whose path starts with `path`.
+
+        Args:
+            fault: one of `DRIVE_FAULTS`: "429", "403_rate", "403_permission", "500",
+                "503", "timeout" (hang until the client gives up, at most `hang_seconds`),
+                "drop" (close the connection without a response), "401".
+            times: how many requests it applies to.
+            path: path prefix; None means every Drive path but never the token endpoint.
+            retry_after: seconds to send in `Retry-After` (rate-limit faults only).
+        """
+        self.faults.inject(fault, times=times, path=path, retry_after=retry_after)
+
+    def request_count(self, path_prefix: str = "") -> int:
+        """How many requests arrived with a path starting with `path_prefix`."""
+        return self.traffic.count(path_prefix)
+
+    @property
+    def requests(self) -> list[tuple[str, str, dict[str, str]]]:
+        """(method, path, query) of every request, in arrival order."""
+        return self.traffic.requests
+
+    @property
+    def max_concurrent(self) -> int:
+        """Peak number of requests in flight at once."""
+        return self.traffic.max_concurrent
+
+    # -- content -----------------------------------------------------------------------
+
+    def root_id(self, user: str = "alice@example.com") -> str:
+        """The id of `user`'s My Drive root folder (what `'root'` stands for)."""
+        with self.lock:
+            root = self._roots.get(user)
+            if root is None:
+                root = drive_like_id()
+                now = self.clock()
+                self._files[root] = DriveFile(
+                    root, "My Drive", FOLDER, None, None, user, None, now, now,
+                    (user_permission(user, "owner"),), is_root=True,
+                )  # fmt: skip
+                self._roots[user] = root
+            return root
+
+    def add_shared_drive(
+        self, name: str, members: Iterable[str] = ("alice@example.com",), *, id: str | None = None
+    ) -> str:
+        """Create a shared drive; its root folder's id is the drive id, which is returned."""
+        with self.lock:
+            drive_id = id or drive_like_id()
+            now = self.clock()
+            drive = SharedDrive(drive_id, name, set(members), now)
+            self._drives[drive_id] = drive
+            self._files[drive_id] = DriveFile(
+                drive_id, name, FOLDER, None, drive_id, "", None, now, now, (), is_root=True
+            )
+            self.changes.append(drive_id, now, frozenset(drive.members), drive_id, is_drive=True)
+            return drive_id
+
+    def add_folder(
+        self,
+        name: str,
+        *,
+        parent: str | None = None,
+        drive_id: str | None = None,
+        owner: str = "alice@example.com",
+        id: str | None = None,
+    ) -> str:
+        """Create a folder; returns its id."""
+        return self.add_file(
+            name, mime_type=FOLDER, content=b"", parent=parent, drive_id=drive_id, owner=owner, id=id
+        )
+
+    def add_file(
+        self,
+        name: str,
+        *,
+        mime_type: str = "text/plain",
+        content: bytes = b"...",
+        parent: str | None = None,
+        drive_id: str | None = None,
+        owner: str = "alice@example.com",
+        id: str | None = None,
+    ) -> str:
+        """Create a file; returns its id.
+
+        For Google-native types `content` is the text their exports are made from; they
+        report no size or checksum.
+        """
+        with self.lock:
+            f = self._new(name, mime_type, parent, drive_id, owner, id)
+            f.content = None if mime_type in (FOLDER, SHORTCUT) else content
+            self._insert(f)
+            return f.id
+
+    def add_shortcut(
+        self,
+        name: str,
+        target_id: str,
+        *,
+        parent: str | None = None,
+        drive_id: str | None = None,
+        owner: str = "alice@example.com",
+        id: str | None = None,
+    ) -> str:
+        """Create a shortcut to `target_id`; returns its id. The target may later dangle."""
+        with self.lock:
+            target = self._get(target_id)
+            f = self._new(name, SHORTCUT, parent, drive_id, owner, id)
+            f.shortcut_target, f.shortcut_target_mime = target.id, target.mime_type
+            self._insert(f)
+            return f.id
+
+    def update_file(
+        self,
+        file_id: str,
+        *,
+        name: str | None = None,
+        content: bytes | None = None,
+        parent: str | None = None,
+        mime_type: str | None = None,
+    ) -> None:
+        """Rename, rewrite, move (`parent`) or retype a file: new version and modifiedTime."""
+        with self.lock:
+            f = self._get(file_id)
+            before = self._audience(f)
+            if name is not None:
+                f.name = name
+            if content is not None:
+                f.set_content(content)
+            if mime_type is not None:
+                f.mime_type = mime_type
+            if parent is not None and parent != f.parent:
+                self._move(f, parent)
+            f.modified = self.clock()
+            self._touch(f, before)
+
+    def share(self, file_id: str, email: str, role: str = "reader") -> None:
+        """Grant `email` a direct permission; they see the file appear in their changes."""
+        with self.lock:
+            f = self._get(file_id)
+            before = self._audience(f)
+            others = tuple(p for p in f.perms if p.email != email or p.role == "owner")
+            f.perms = (*others, user_permission(email, role))
+            self._touch(f, before)
+
+    def unshare(self, file_id: str, email: str) -> None:
+        """Remove `email`'s direct permission; they see `removed: true`."""
+        with self.lock:
+            f = self._get(file_id)
+            if f.owner_email() == email:
+                raise ValueError("cannot unshare a file from its owner")
+            before = self._audience(f)
+            f.perms = tuple(p for p in f.perms if p.email != email)
+            self._touch(f, before)
+
+    def trash(self, file_id: str) -> None:
+        """Trash a file (and implicitly its descendants): `removed: false, trashed: true`."""
+        with self.lock:
+            f = self._get(file_id)
+            for item in self._subtree(f):
+                if item is f or not item.trashed:
+                    before = self._audience(item)
+                    item.trashed, item.explicitly_trashed = True, item is f
+                    self._touch(item, before)
+
+    def untrash(self, file_id: str) -> None:
+        """Restore a trashed file and the descendants trashed along with it."""
+        with self.lock:
+            f = self._get(file_id)
+            for item in self._subtree(f):
+                if item is f or (item.trashed and not item.explicitly_trashed):
+                    before = self._audience(item)
+                    item.trashed = item.explicitly_trashed = False
+                    self._touch(item, before)
+
+    def delete(self, file_id: str) -> None:
+        """Delete permanently (with descendants): `removed: true` for everyone who saw it."""
+        with self.lock:
+            now = self.clock()
+            for item in self._subtree(self._get(file_id)):
+                audience = self._audience(item)
+                del self._files[item.id]
+                self.changes.append(item.id, now, audience, item.drive_id)
+
+    def silently_delete(self, file_id: str) -> None:
+        """Make a file (and descendants) vanish with no change entry at all."""
+        with self.lock:
+            for item in self._subtree(self._get(file_id)):
+                del self._files[item.id]
+                self._vanished.add(item.id)
+
+    def get(self, file_id: str) -> DriveFile | None:
+        """The live item with this id, for assertions (do not mutate it directly)."""
+        with self.lock:
+            return self._files.get(file_id)
+
+    def insert_many(self, files: Iterable[DriveFile]) -> int:
+        """Bulk-load prepared items (for generators); each gets a change entry.
+
+        Parents must already exist or come earlier in `files`. Returns the count.
+        """
+        count = 0
+        with self.lock:
+            for f in files:
+                self._insert(f)
+                count += 1
+        return count
+
+    # -- reading (the app holds `lock` around these) ------------------------------------
+
+    def drive(self, drive_id: str) -> SharedDrive | None:
+        """A shared drive by id."""
+        return self._drives.get(drive_id)
+
+    def drives_of(self, user: str) -> list[SharedDrive]:
+        """Shared drives `user` is a member of, oldest first."""
+        return [d for d in self._drives.values() if user in d.members]
+
+    def lookup(self, file_id: str, user: str, *, all_drives: bool) -> DriveFile | None:
+        """What `files.get` may return: visible to `user`, shared drives only if supported."""
+        if file_id == "root":
+            file_id = self.root_id(user)
+        f = self._files.get(file_id)
+        if f is None or not self.can_see(f, user):
+            return None
+        if f.drive_id is not None and not all_drives:
+            return None
+        return f
+
+    def can_see(self, f: DriveFile, user: str) -> bool:
+        """Direct permission, or membership of the item's shared drive."""
+        if f.drive_id is not None:
+            drive = self._drives.get(f.drive_id)
+            if drive is not None and user in drive.members:
+                return True
+        return f.has_grant(user)
+
+    def resolve_alias(self, user: str) -> Callable[[str], str]:
+        """Maps `'root'` in queries to `user`'s My Drive root."""
+        return lambda fid: self.root_id(user) if fid == "root" else fid
+
+    def list_files(
+        self,
+        user: str,
+        *,
+        matches: Callable[[DriveFile], bool],
+        folders: tuple[str, ...] | None,
+        drive_id: str | None,
+        include_drives: bool,
+        start: Position,
+        want: int,
+        budget: int,
+    ) -> tuple[list[DriveFile], Position | None]:
+        """One page of matching items, walking at most `budget` index entries.
+
+        Returns the items and where the next page starts (None when nothing is left).
+        Fewer than `want` items with a next position is a legal partial page.
+        """
+        segments = self._segments(folders, drive_id)
+
+        def accept(f: DriveFile) -> bool:
+            if f.drive_id is not None and not include_drives:
+                return False
+            if drive_id is not None and f.drive_id != drive_id:
+                return False
+            return self.can_see(f, user) and matches(f)
+
+        found: list[DriveFile] = []
+        seg, off = start
+        scanned = 0
+        while seg < len(segments):
+            ids, live = segments[seg]
+            while off < len(ids):
+                if len(found) == want or scanned == budget:
+                    return found, (seg, off)
+                f = self._files.get(ids[off])
+                if f is not None and live(f, off) and accept(f):
+                    found.append(f)
+                off += 1
+                scanned += 1
+            seg, off = seg + 1, 0
+        return found, None
+
+    def read_changes(
+        self,
+        user: str,
+        *,
+        start: int,
+        want: int,
+        budget: int,
+        include_removed: bool,
+        include_drives: bool,
+        drive_id: str | None,
+        restrict_to_my_drive: bool,
+    ) -> tuple[list[ChangeView], int]:
+        """Changes for `user` from log position `start`; returns them and the next position.
+
+        The next position equals `len(self.changes)` when the log is exhausted.
+        """
+        log = self.changes
+        found: list[ChangeView] = []
+        pos, end = start, min(len(log), start + budget)
+        while pos < end and len(found) < want:
+            view = self._view(pos, user, include_drives)
+            pos += 1
+            if view is None or (view.removed and not include_removed):
+                continue
+            if drive_id is not None and view.drive_id != drive_id:
+                continue
+            if restrict_to_my_drive and view.drive_id is not None:
+                continue
+            found.append(view)
+        return found, pos
+
+    def serve_empty_first(self, position: int) -> bool:
+        """With `empty_pages` on, True the first time a changes position is read."""
+        if not self.empty_pages or position in self._empty_served:
+            return False
+        self._empty_served.add(position)
+        return True
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _get(self, file_id: str) -> DriveFile:
+        f = self._files.get(file_id)
+        if f is None:
+            raise KeyError(f"no such file: {file_id}")
+        return f
+
+    def _new(
+        self,
+        name: str,
+        mime_type: str,
+        parent: str | None,
+        drive_id: str | None,
+        owner: str,
+        id: str | None,
+    ) -> DriveFile:
+        if id is not None and id in self._files:
+            raise ValueError(f"id already used: {id}")
+        if parent is not None:
+            folder = self._get(parent)
+            if drive_id is not None and folder.drive_id != drive_id:
+                raise ValueError("parent is not in that shared drive")
+            drive_id = folder.drive_id
+        elif drive_id is not None:
+            if drive_id not in self._drives:
+                raise KeyError(f"no such shared drive: {drive_id}")
+            parent = drive_id
+        else:
+            parent = self.root_id(owner)
+        now = self.clock()
+        perms: tuple[Permission, ...] = () if drive_id else (user_permission(owner, "owner"),)
+        return DriveFile(id or file_id(), name, mime_type, parent, drive_id, owner, None, now,
+                         now, perms)  # fmt: skip
+
+    def _insert(self, f: DriveFile) -> None:
+        self._files[f.id] = f
+        f.seq = len(self._order)
+        self._order.append(f.id)
+        assert f.parent is not None
+        siblings = self._children.setdefault(f.parent, [])
+        f.parent_pos = len(siblings)
+        siblings.append(f.id)
+        if f.drive_id is not None:
+            items = self._drive_items.setdefault(f.drive_id, [])
+            f.drive_pos = len(items)
+            items.append(f.id)
+        self.changes.append(f.id, f.modified, self._audience(f), f.drive_id)
+
+    def _move(self, f: DriveFile, parent: str) -> None:
+        folder = self._get(parent)
+        if folder.drive_id != f.drive_id:
+            raise ValueError("the sandbox does not move items between drives")
+        if any(item is folder for item in self._subtree(f)):
+            raise ValueError("cannot move a folder into itself")
+        f.parent = parent
+        siblings = self._children.setdefault(parent, [])
+        f.parent_pos = len(siblings)
+        siblings.append(f.id)
+
+    def _touch(self, f: DriveFile, before: frozenset[str]) -> None:
+        f.version += 1
+        self.changes.append(f.id, self.clock(), before | self._audience(f), f.drive_id)
+
+    def _audience(self, f: DriveFile) -> frozenset[str]:
+        """Who can see `f` right now (the users a change to it concerns)."""
+        direct = frozenset(p.email for p in f.perms if p.email is not None)
+        drive = self._drives.get(f.drive_id) if f.drive_id else None
+        return direct | drive.members if drive is not None else direct
+
+    def _subtree(self, f: DriveFile) -> Iterator[DriveFile]:
+        """`f` then its descendants, parents before children."""
+        stack = [f]
+        while stack:
+            item = stack.pop()
+            yield item
+            for pos, child_id in enumerate(self._children.get(item.id, ())):
+                child = self._files.get(child_id)
+                if child is not None and child.parent == item.id and child.parent_pos == pos:
+                    stack.append(child)
+
+    def _segments(self, folders: tuple[str, ...] | None, drive_id: str | None) -> list[_Segment]:
+        if folders is not None:
+            return [
+                (self._children.get(folder, []), _child_of(folder)) for folder in folders
+            ]
+        if drive_id is not None:
+            return [(self._drive_items.get(drive_id, []), _in_drive_at)]
+        return [(self._order, _at_seq)]
+
+    def _view(self, index: int, user: str, include_drives: bool) -> ChangeView | None:
+        log = self.changes
+        key, drive_id = log.keys[index], log.drive_ids[index]
+        if user not in log.audiences[index] or key in self._vanished:
+            return None
+        if drive_id is not None and not include_drives:
+            return None
+        if log.superseded(index, user):
+            return None
+        time_ = log.times[index]
+        if log.is_drive[index]:
+            drive = self._drives.get(key)
+            gone = drive is None or user not in drive.members
+            return ChangeView(time_, key, True, gone, key, None, None if gone else drive)
+        f = self._files.get(key)
+        if f is None or not self.can_see(f, user):
+            return ChangeView(time_, key, False, True, drive_id, None, None)
+        return ChangeView(time_, key, False, False, f.drive_id, f, None)
+
+
+def _child_of(folder: str) -> Callable[[DriveFile, int], bool]:
+    return lambda f, pos: f.parent == folder and f.parent_pos == pos
+
+
+def _in_drive_at(f: DriveFile, pos: int) -> bool:
+    return f.drive_pos == pos
+
+
+def _at_seq(f: DriveFile, pos: int) -> bool:
+    return f.seq == pos
