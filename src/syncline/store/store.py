@@ -410,7 +410,8 @@ class Store:
             updated_at=now,
         )
         async with self.db.write() as conn:
-            created = (await conn.execute(stmt.on_conflict_do_nothing())).rowcount == 1
+            inserted = await conn.execute(stmt.on_conflict_do_nothing().returning(syncs.c.id))
+            created = inserted.first() is not None
             row = (await conn.execute(select(syncs).where(syncs.c.id == new.id))).one()
         return _sync_from_row(row), created
 
