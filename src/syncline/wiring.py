@@ -9,7 +9,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,7 +143,11 @@ class Runtime:
 
 
 async def build_runtime(
-    settings: Settings, *, embedded: bool, env: Mapping[str, str] | None = None
+    settings: Settings,
+    *,
+    embedded: bool,
+    env: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Runtime:
     env = os.environ if env is None else env
     if embedded and (path := settings.sqlite_path()) is not None:
@@ -161,14 +165,14 @@ async def build_runtime(
         follow_redirects=True,
     )
     registry = builtin_registry()
-    credentials = CredentialService(store, box, http, oauth_apps(registry, env), utcnow)
+    credentials = CredentialService(store, box, http, oauth_apps(registry, env), clock)
     engine_settings = EngineSettings(
         lease_for=_seconds(settings.lease_seconds),
         full_interval=settings.full_interval,
         max_delete_fraction=settings.max_delete_fraction,
     )
     runner = SyncRunner(
-        store, registry, credentials, http, api_urls(registry, env), utcnow, engine_settings
+        store, registry, credentials, http, api_urls(registry, env), clock, engine_settings
     )
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     scheduler = Scheduler(
@@ -176,11 +180,11 @@ async def build_runtime(
         runner,
         owner=owner,
         concurrency=settings.worker_concurrency,
-        clock=utcnow,
+        clock=clock,
         poll_interval=settings.scheduler_poll_seconds,
     )
-    dispatcher = Dispatcher(store, http, box, utcnow, concurrency=settings.webhook_concurrency)
-    syncs = SyncService(store, registry, credentials, utcnow, wake=scheduler.wake)
+    dispatcher = Dispatcher(store, http, box, clock, concurrency=settings.webhook_concurrency)
+    syncs = SyncService(store, registry, credentials, clock, wake=scheduler.wake)
 
     async def ready() -> bool:
         try:
@@ -196,7 +200,7 @@ async def build_runtime(
         cursors=CursorCodec(key.encode()),
         connector=runner.connector,
         ready=ready,
-        clock=utcnow,
+        clock=clock,
     )
     return Runtime(settings, db, store, box, http, scheduler, dispatcher, create_app(services))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from syncline import __version__
 from syncline.api import errors
@@ -38,7 +38,6 @@ def create_app(services: Services) -> FastAPI:
     app = FastAPI(
         title="Syncline",
         version=__version__,
-        default_response_class=ORJSONResponse,
         docs_url="/docs",
         redoc_url=None,
     )

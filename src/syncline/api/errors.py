@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline.errors import (
@@ -55,7 +55,7 @@ def error_body(message: str, code: str, **extra: object) -> dict[str, object]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(SyncError)
-    async def _ours(_request: Request, exc: SyncError) -> ORJSONResponse:
+    async def _ours(_request: Request, exc: SyncError) -> JSONResponse:
         status = status_of(exc)
         headers = {}
         if status == 401:
@@ -65,16 +65,16 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.warning("api.error", code=exc.code, error=str(exc))
         field = getattr(exc, "field", None)
-        return ORJSONResponse(
+        return JSONResponse(
             error_body(str(exc), exc.code, field=field), status_code=status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": (), "msg": "invalid request", "type": ""}
         if first.get("type") == "json_invalid":
-            return ORJSONResponse(
+            return JSONResponse(
                 error_body("The request body is not valid JSON.", "MALFORMED_JSON"), status_code=400
             )
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
@@ -82,25 +82,25 @@ def install(app: FastAPI) -> None:
         if first.get("type") == "model_attributes_type" or (
             not loc and "body" in first.get("loc", ())
         ):
-            return ORJSONResponse(
+            return JSONResponse(
                 error_body("The request body must be a JSON object.", "MALFORMED_JSON"),
                 status_code=400,
             )
-        return ORJSONResponse(
+        return JSONResponse(
             error_body(f"Invalid {where}: {first.get('msg')}", "VALIDATION_ERROR", field=where),
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-        return ORJSONResponse(
+        return JSONResponse(
             error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers
         )
 
     @app.exception_handler(Exception)
-    async def _bug(_request: Request, exc: Exception) -> ORJSONResponse:
+    async def _bug(_request: Request, exc: Exception) -> JSONResponse:
         log.error("api.unhandled", exc_info=exc)
-        return ORJSONResponse(
+        return JSONResponse(
             error_body("Internal server error.", "INTERNAL_ERROR"), status_code=500
         )

@@ -8,6 +8,8 @@ one object per entry keep a million-file log cheap to build.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 __all__ = ["ChangeLog"]
 
 
@@ -45,6 +47,24 @@ class ChangeLog:
         last = self._last[is_drive]
         self._prev.append(last.get(key, -1))
         last[key] = index
+
+    def extend(
+        self,
+        keys: list[str],
+        times: list[float],
+        audiences: list[frozenset[str]],
+        drive_ids: list[str | None],
+    ) -> None:
+        """Record many file mutations at once (bulk loading), in order."""
+        start = len(self.keys)
+        last = self._last[False]
+        self._prev.extend([last.get(key, -1) for key in keys])
+        self.keys.extend(keys)
+        self.times.extend(times)
+        self.audiences.extend(audiences)
+        self.drive_ids.extend(drive_ids)
+        self.is_drive.extend(repeat(False, len(keys)))
+        last.update(zip(keys, range(start, start + len(keys)), strict=True))
 
     def superseded(self, index: int, user: str) -> bool:
         """Whether a later entry for the same item also concerns `user`."""

@@ -76,7 +76,9 @@ def auth_error() -> DriveError:
         grpc_status="UNAUTHENTICATED",
         item_message="Invalid Credentials",
     )
-    headers = {"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'}
+    headers = {
+        "WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
+    }
     return DriveError(401, body, headers)
 
 

@@ -39,8 +39,13 @@ EXPORT_FORMATS: dict[str, dict[str, str]] = {
         "text/html": "html",
         "text/markdown": "md",
     },
-    _SHEET: {_XLSX: "xlsx", _ODS: "ods", _PDF: "pdf", "text/csv": "csv",
-             "text/tab-separated-values": "tsv"},  # fmt: skip
+    _SHEET: {
+        _XLSX: "xlsx",
+        _ODS: "ods",
+        _PDF: "pdf",
+        "text/csv": "csv",
+        "text/tab-separated-values": "tsv",
+    },
     _SLIDES: {_PPTX: "pptx", _ODP: "odp", _PDF: "pdf", "text/plain": "txt"},
     _DRAWING: {_PDF: "pdf", "image/png": "png", "image/svg+xml": "svg"},
 }
@@ -76,7 +81,8 @@ def _content_types(main: str, part: str) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         f'<Override PartName="/{part}" ContentType="{main}"/></Types>'
     ).encode()
@@ -92,11 +98,13 @@ def _rels(part: str) -> bytes:
 
 
 def _ooxml(main_type: str, part: str, xml: str) -> bytes:
-    return _zip([
-        ("[Content_Types].xml", _content_types(main_type, part)),
-        ("_rels/.rels", _rels(part)),
-        (part, ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + xml).encode()),
-    ])  # fmt: skip
+    return _zip(
+        [
+            ("[Content_Types].xml", _content_types(main_type, part)),
+            ("_rels/.rels", _rels(part)),
+            (part, ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>' + xml).encode()),
+        ]
+    )
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -138,8 +146,9 @@ def _xlsx(text: str) -> bytes:
 
 
 def _pptx(text: str) -> bytes:
-    paras = "".join(f"<a:p><a:r><a:t>{html.escape(line)}</a:t></a:r></a:p>" for line in
-                    text.splitlines())  # fmt: skip
+    paras = "".join(
+        f"<a:p><a:r><a:t>{html.escape(line)}</a:t></a:r></a:p>" for line in text.splitlines()
+    )
     xml = (
         '<p:sld xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main" '
         'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main">'
@@ -198,11 +207,15 @@ def _pdf(text: str) -> bytes:
 
 def _png(_text: str) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1 RGB
     pixels = zlib.compress(b"\x00\xff\xff\xff")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def _svg(text: str) -> bytes:
@@ -219,7 +232,8 @@ def _html(text: str) -> bytes:
 
 def _rtf(text: str) -> bytes:
     body = "\\par ".join(
-        line.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}") for line in text.splitlines()
+        line.replace("\\", "\\\\").replace("{", "\\{").replace("}", "\\}")
+        for line in text.splitlines()
     )
     return ("{\\rtf1\\ansi " + body + "}").encode("latin-1", "replace")
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import os
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 
 __all__ = [
@@ -39,10 +40,12 @@ def drive_like_id() -> str:
     return "0A" + base64.urlsafe_b64encode(os.urandom(9)).decode()[:11] + "Uk9PVA"
 
 
+@lru_cache(maxsize=1024)  # bulk-generated files share timestamps
 def rfc3339(ts: float) -> str:
     """RFC 3339 in UTC with milliseconds, as Drive writes every timestamp."""
-    dt = datetime.fromtimestamp(ts, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    seconds = math.floor(ts)
+    millis = min(999, int((ts - seconds) * 1000))
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
 @lru_cache(maxsize=4096)

@@ -7,7 +7,7 @@ omits unset fields rather than sending null. Rendering only selected names keeps
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias, TypeVar
 
@@ -56,8 +56,17 @@ class RenderContext:
     base_url: str
 
 
-def project(obj: T, ctx: RenderContext, mask: Mask | None, getters: Mapping[str, Getter[T]]) -> JSONObject:
-    """Render the selected names of `obj` (all of them when `mask` is None or has `*`)."""
+def project(
+    obj: T,
+    ctx: RenderContext,
+    mask: Mask | None,
+    getters: Mapping[str, Getter[T]],
+    nested: Collection[str] = (),
+) -> JSONObject:
+    """Render the selected names of `obj` (all of them when `mask` is None or has `*`).
+
+    Getters named in `nested` render sub-resources and apply their sub-mask themselves.
+    """
     names = getters.keys() if mask is None or "*" in mask else mask.keys()
     out: JSONObject = {}
     for name in names:
@@ -67,7 +76,7 @@ def project(obj: T, ctx: RenderContext, mask: Mask | None, getters: Mapping[str,
         sub = None if mask is None else mask.get(name)
         value = getter(obj, ctx, sub)
         if value is not None:
-            out[name] = value if sub is None else select(value, sub)
+            out[name] = value if sub is None or name in nested else select(value, sub)
     return out
 
 
@@ -82,50 +91,137 @@ def _names(*names: str, **objects: Schema) -> Schema:
 
 _USER = _names("kind", "displayName", "photoLink", "me", "permissionId", "emailAddress")
 _PERMISSION = _names(
-    "kind", "id", "type", "emailAddress", "domain", "role", "view", "allowFileDiscovery",
-    "displayName", "photoLink", "expirationTime", "deleted", "pendingOwner",
+    "kind",
+    "id",
+    "type",
+    "emailAddress",
+    "domain",
+    "role",
+    "view",
+    "allowFileDiscovery",
+    "displayName",
+    "photoLink",
+    "expirationTime",
+    "deleted",
+    "pendingOwner",
     "inheritedPermissionsDisabled",
     permissionDetails=_names("permissionType", "role", "inheritedFrom", "inherited"),
     teamDrivePermissionDetails=ANY_OBJECT,
-)  # fmt: skip
+)
 FILE = _names(
-    "kind", "driveId", "fileExtension", "copyRequiresWriterPermission", "md5Checksum",
-    "writersCanShare", "viewedByMe", "mimeType", "parents", "thumbnailLink", "iconLink",
-    "shared", "headRevisionId", "webViewLink", "webContentLink", "size", "viewersCanCopyContent",
-    "hasThumbnail", "spaces", "folderColorRgb", "id", "name", "description", "starred",
-    "trashed", "explicitlyTrashed", "createdTime", "modifiedTime", "modifiedByMeTime",
-    "viewedByMeTime", "sharedWithMeTime", "quotaBytesUsed", "version", "originalFilename",
-    "ownedByMe", "fullFileExtension", "isAppAuthorized", "teamDriveId", "hasAugmentedPermissions",
-    "thumbnailVersion", "trashedTime", "modifiedByMe", "permissionIds", "resourceKey",
-    "sha1Checksum", "sha256Checksum", "inheritedPermissionsDisabled",
-    owners=_USER, lastModifyingUser=_USER, sharingUser=_USER, trashingUser=_USER,
+    "kind",
+    "driveId",
+    "fileExtension",
+    "copyRequiresWriterPermission",
+    "md5Checksum",
+    "writersCanShare",
+    "viewedByMe",
+    "mimeType",
+    "parents",
+    "thumbnailLink",
+    "iconLink",
+    "shared",
+    "headRevisionId",
+    "webViewLink",
+    "webContentLink",
+    "size",
+    "viewersCanCopyContent",
+    "hasThumbnail",
+    "spaces",
+    "folderColorRgb",
+    "id",
+    "name",
+    "description",
+    "starred",
+    "trashed",
+    "explicitlyTrashed",
+    "createdTime",
+    "modifiedTime",
+    "modifiedByMeTime",
+    "viewedByMeTime",
+    "sharedWithMeTime",
+    "quotaBytesUsed",
+    "version",
+    "originalFilename",
+    "ownedByMe",
+    "fullFileExtension",
+    "isAppAuthorized",
+    "teamDriveId",
+    "hasAugmentedPermissions",
+    "thumbnailVersion",
+    "trashedTime",
+    "modifiedByMe",
+    "permissionIds",
+    "resourceKey",
+    "sha1Checksum",
+    "sha256Checksum",
+    "inheritedPermissionsDisabled",
+    owners=_USER,
+    lastModifyingUser=_USER,
+    sharingUser=_USER,
+    trashingUser=_USER,
     permissions=_PERMISSION,
     shortcutDetails=_names("targetId", "targetMimeType", "targetResourceKey"),
-    exportLinks=ANY_OBJECT, capabilities=ANY_OBJECT, contentHints=ANY_OBJECT,
-    imageMediaMetadata=ANY_OBJECT, videoMediaMetadata=ANY_OBJECT, properties=ANY_OBJECT,
-    appProperties=ANY_OBJECT, contentRestrictions=ANY_OBJECT, linkShareMetadata=ANY_OBJECT,
-    labelInfo=ANY_OBJECT, downloadRestrictions=ANY_OBJECT, clientEncryptionDetails=ANY_OBJECT,
-)  # fmt: skip
+    exportLinks=ANY_OBJECT,
+    capabilities=ANY_OBJECT,
+    contentHints=ANY_OBJECT,
+    imageMediaMetadata=ANY_OBJECT,
+    videoMediaMetadata=ANY_OBJECT,
+    properties=ANY_OBJECT,
+    appProperties=ANY_OBJECT,
+    contentRestrictions=ANY_OBJECT,
+    linkShareMetadata=ANY_OBJECT,
+    labelInfo=ANY_OBJECT,
+    downloadRestrictions=ANY_OBJECT,
+    clientEncryptionDetails=ANY_OBJECT,
+)
 _DRIVE = _names(
-    "kind", "id", "name", "themeId", "colorRgb", "backgroundImageLink", "createdTime", "hidden",
+    "kind",
+    "id",
+    "name",
+    "themeId",
+    "colorRgb",
+    "backgroundImageLink",
+    "createdTime",
+    "hidden",
     "orgUnitId",
-    backgroundImageFile=ANY_OBJECT, capabilities=ANY_OBJECT, restrictions=ANY_OBJECT,
-)  # fmt: skip
+    backgroundImageFile=ANY_OBJECT,
+    capabilities=ANY_OBJECT,
+    restrictions=ANY_OBJECT,
+)
 _CHANGE = _names(
-    "kind", "changeType", "time", "removed", "fileId", "driveId", "teamDriveId", "type",
-    file=FILE, drive=_DRIVE, teamDrive=ANY_OBJECT,
-)  # fmt: skip
+    "kind",
+    "changeType",
+    "time",
+    "removed",
+    "fileId",
+    "driveId",
+    "teamDriveId",
+    "type",
+    file=FILE,
+    drive=_DRIVE,
+    teamDrive=ANY_OBJECT,
+)
 FILE_LIST = _names("kind", "nextPageToken", "incompleteSearch", files=FILE)
 CHANGE_LIST = _names("kind", "nextPageToken", "newStartPageToken", changes=_CHANGE)
 START_TOKEN = _names("kind", "startPageToken")
 PERMISSION_LIST = _names("kind", "nextPageToken", permissions=_PERMISSION)
 DRIVE_LIST = _names("kind", "nextPageToken", drives=_DRIVE)
 ABOUT = _names(
-    "kind", "maxUploadSize", "appInstalled", "folderColorPalette", "canCreateDrives",
+    "kind",
+    "maxUploadSize",
+    "appInstalled",
+    "folderColorPalette",
+    "canCreateDrives",
     "canCreateTeamDrives",
-    user=_USER, storageQuota=ANY_OBJECT, importFormats=ANY_OBJECT, exportFormats=ANY_OBJECT,
-    maxImportSizes=ANY_OBJECT, driveThemes=ANY_OBJECT, teamDriveThemes=ANY_OBJECT,
-)  # fmt: skip
+    user=_USER,
+    storageQuota=ANY_OBJECT,
+    importFormats=ANY_OBJECT,
+    exportFormats=ANY_OBJECT,
+    maxImportSizes=ANY_OBJECT,
+    driveThemes=ANY_OBJECT,
+    teamDriveThemes=ANY_OBJECT,
+)
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -148,7 +244,7 @@ _APP_LINKS = {
     "application/vnd.google-apps.presentation": "https://docs.google.com/presentation/d/{}/edit?usp=drivesdk",
     "application/vnd.google-apps.drawing": "https://docs.google.com/drawings/d/{}/edit?usp=drivesdk",
     FOLDER: "https://drive.google.com/drive/folders/{}",
-}  # fmt: skip
+}
 _EXPORT_KIND = {
     "application/vnd.google-apps.document": "documents",
     "application/vnd.google-apps.spreadsheet": "spreadsheets",
@@ -240,7 +336,9 @@ FILE_GETTERS: dict[str, Getter[DriveFile]] = {
     "webContentLink": lambda f, c, m: (
         f"https://drive.google.com/uc?id={f.id}&export=download" if _binary(f) else None
     ),
-    "iconLink": lambda f, c, m: f"https://drive-thirdparty.googleusercontent.com/16/type/{f.mime_type}",
+    "iconLink": lambda f, c, m: (
+        f"https://drive-thirdparty.googleusercontent.com/16/type/{f.mime_type}"
+    ),
     "hasThumbnail": lambda f, c, m: _binary(f),
     "thumbnailLink": lambda f, c, m: (
         f"https://lh3.googleusercontent.com/drive-storage/{f.id}=s220" if _binary(f) else None
@@ -280,11 +378,19 @@ def render_file(f: DriveFile, ctx: RenderContext, mask: Mask | None) -> JSONObje
 
 
 def _permission_json(perm: Permission) -> JSONObject:
-    out: JSONObject = {"kind": "drive#permission", "id": perm.id, "type": perm.type,
-                       "role": perm.role}  # fmt: skip
+    out: JSONObject = {
+        "kind": "drive#permission",
+        "id": perm.id,
+        "type": perm.type,
+        "role": perm.role,
+    }
     if perm.email is not None:
-        out |= {"emailAddress": perm.email, "displayName": display_name(perm.email),
-                "deleted": False, "pendingOwner": False}  # fmt: skip
+        out |= {
+            "emailAddress": perm.email,
+            "displayName": display_name(perm.email),
+            "deleted": False,
+            "pendingOwner": False,
+        }
     return out
 
 
@@ -307,8 +413,12 @@ def render_permissions(f: DriveFile, ctx: RenderContext) -> list[JSON]:
         entry = _permission_json(perm)
         if inherited_from is not None:
             entry["permissionDetails"] = [
-                {"permissionType": "member", "role": perm.role, "inherited": True,
-                 "inheritedFrom": inherited_from}  # fmt: skip
+                {
+                    "permissionType": "member",
+                    "role": perm.role,
+                    "inherited": True,
+                    "inheritedFrom": inherited_from,
+                }
             ]
         out.append(entry)
     return out
@@ -345,4 +455,4 @@ CHANGE_GETTERS: dict[str, Getter[ChangeView]] = {
 
 def render_change(view: ChangeView, ctx: RenderContext, mask: Mask | None) -> JSONObject:
     """A `drive#change`: removed ones carry no `file`."""
-    return project(view, ctx, mask, CHANGE_GETTERS)
+    return project(view, ctx, mask, CHANGE_GETTERS, nested=("file", "drive"))

@@ -67,7 +67,7 @@ class DriveState:
         self,
         *,
         client_id: str = "sandbox-client",
-        client_secret: str = "sandbox-secret",
+        client_secret: str = "sandbox-secret",  # noqa: S107 - a fake's well-known test secret
         token_ttl: float = 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -172,9 +172,18 @@ class DriveState:
                 root = drive_like_id()
                 now = self.clock()
                 self._files[root] = DriveFile(
-                    root, "My Drive", FOLDER, None, None, user, None, now, now,
-                    (user_permission(user, "owner"),), is_root=True,
-                )  # fmt: skip
+                    root,
+                    "My Drive",
+                    FOLDER,
+                    None,
+                    None,
+                    user,
+                    None,
+                    now,
+                    now,
+                    (user_permission(user, "owner"),),
+                    is_root=True,
+                )
                 self._roots[user] = root
             return root
 
@@ -204,7 +213,13 @@ class DriveState:
     ) -> str:
         """Create a folder; returns its id."""
         return self.add_file(
-            name, mime_type=FOLDER, content=b"", parent=parent, drive_id=drive_id, owner=owner, id=id
+            name,
+            mime_type=FOLDER,
+            content=b"",
+            parent=parent,
+            drive_id=drive_id,
+            owner=owner,
+            id=id,
         )
 
     def add_file(
@@ -336,12 +351,25 @@ class DriveState:
 
         Parents must already exist or come earlier in `files`. Returns the count.
         """
-        count = 0
+        keys: list[str] = []
+        times: list[float] = []
+        audiences: list[frozenset[str]] = []
+        drive_ids: list[str | None] = []
+        last: tuple[int, str | None] | None = None
+        audience = frozenset[str]()
         with self.lock:
             for f in files:
-                self._insert(f)
-                count += 1
-        return count
+                self._index(f)
+                # Generated items share one perms tuple: reuse its audience (speed, memory).
+                key = (id(f.perms), f.drive_id)
+                if key != last:
+                    last, audience = key, self._audience(f)
+                keys.append(f.id)
+                times.append(f.modified)
+                audiences.append(audience)
+                drive_ids.append(f.drive_id)
+            self.changes.extend(keys, times, audiences, drive_ids)
+        return len(keys)
 
     # -- reading (the app holds `lock` around these) ------------------------------------
 
@@ -488,22 +516,30 @@ class DriveState:
             parent = self.root_id(owner)
         now = self.clock()
         perms: tuple[Permission, ...] = () if drive_id else (user_permission(owner, "owner"),)
-        return DriveFile(id or file_id(), name, mime_type, parent, drive_id, owner, None, now,
-                         now, perms)  # fmt: skip
+        return DriveFile(
+            id or file_id(), name, mime_type, parent, drive_id, owner, None, now, now, perms
+        )
 
     def _insert(self, f: DriveFile) -> None:
+        self._index(f)
+        self.changes.append(f.id, f.modified, self._audience(f), f.drive_id)
+
+    def _index(self, f: DriveFile) -> None:
+        if f.id in self._files:
+            raise ValueError(f"id already used: {f.id}")
         self._files[f.id] = f
         f.seq = len(self._order)
         self._order.append(f.id)
         assert f.parent is not None
-        siblings = self._children.setdefault(f.parent, [])
+        siblings = self._children.get(f.parent)
+        if siblings is None:
+            siblings = self._children[f.parent] = []
         f.parent_pos = len(siblings)
         siblings.append(f.id)
         if f.drive_id is not None:
             items = self._drive_items.setdefault(f.drive_id, [])
             f.drive_pos = len(items)
             items.append(f.id)
-        self.changes.append(f.id, f.modified, self._audience(f), f.drive_id)
 
     def _move(self, f: DriveFile, parent: str) -> None:
         folder = self._get(parent)
@@ -539,9 +575,7 @@ class DriveState:
 
     def _segments(self, folders: tuple[str, ...] | None, drive_id: str | None) -> list[_Segment]:
         if folders is not None:
-            return [
-                (self._children.get(folder, []), _child_of(folder)) for folder in folders
-            ]
+            return [(self._children.get(folder, []), _child_of(folder)) for folder in folders]
         if drive_id is not None:
             return [(self._drive_items.get(drive_id, []), _in_drive_at)]
         return [(self._order, _at_seq)]

@@ -42,7 +42,7 @@ class BackgroundServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        graceful_shutdown: float = 1.0,
+        graceful_shutdown: int = 1,
     ) -> None:
         self._transports: dict[tuple[str, int], asyncio.Transport] = {}
         self._socket = socket.create_server((host, port))
@@ -126,4 +126,3 @@ def _tracking_protocol(transports: dict[tuple[str, int], asyncio.Transport]) -> 
             super().connection_lost(exc)
 
     return TrackingH11Protocol
-

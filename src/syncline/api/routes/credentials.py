@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from syncline.api.deps import PrincipalDep, ServicesDep
 from syncline.api.schemas import CredentialCreate
@@ -57,9 +57,9 @@ async def list_credentials(principal: PrincipalDep, services: ServicesDep) -> di
 @router.delete("/api/credentials/{credential_id}")
 async def delete_credential(
     credential_id: str, principal: PrincipalDep, services: ServicesDep
-) -> ORJSONResponse:
+) -> JSONResponse:
     await services.syncs.credentials.delete(principal.project_id, principal.user_id, credential_id)
-    return ORJSONResponse({"id": credential_id, "status": "DELETED"})
+    return JSONResponse({"id": credential_id, "status": "DELETED"})
 
 
 @router.get("/sdk/me")

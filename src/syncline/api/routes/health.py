@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from syncline.api.deps import ServicesDep
 
@@ -16,10 +16,10 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(services: ServicesDep) -> ORJSONResponse:
+async def readyz(services: ServicesDep) -> JSONResponse:
     if await services.ready():
-        return ORJSONResponse({"status": "ready"})
-    return ORJSONResponse(
+        return JSONResponse({"status": "ready"})
+    return JSONResponse(
         {
             "status": "not ready",
             "message": "database unreachable or migrations not current",

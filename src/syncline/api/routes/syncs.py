@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 
 from syncline.api.deps import PrincipalDep, ServicesDep
 from syncline.api.paging import page_size, parse_cursor
@@ -156,7 +156,7 @@ async def delete(sync_id: str, principal: PrincipalDep, services: ServicesDep) -
 @router.get("/{sync_id}/events")
 async def events(
     sync_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
-) -> ORJSONResponse:
+) -> JSONResponse:
     sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
     size = page_size(request)
     before = parse_cursor(request, services.cursors, "e", sync.id)
@@ -183,4 +183,4 @@ async def events(
         if len(rows) == size
         else None
     )
-    return ORJSONResponse({"data": data, "paging": {"cursor": cursor}})
+    return JSONResponse({"data": data, "paging": {"cursor": cursor}})

@@ -1,0 +1,35 @@
+"""Faithful fake upstream servers (Google Drive v3 so far) for tests, benchmarks and demos.
+
+state = DriveState()
+access, refresh = state.issue_tokens("alice@example.com")
+state.add_file("notes.txt", content=b"hello")
+with BackgroundServer(create_drive_app(state)) as server:
+    httpx.get(f"{server.url}/drive/v3/files", headers={"Authorization": f"Bearer {access}"})
+"""
+
+from syncline.sandbox.drive import (
+    DRIVE_FAULTS,
+    ChangeView,
+    DriveFile,
+    DriveState,
+    Permission,
+    SharedDrive,
+    create_drive_app,
+)
+from syncline.sandbox.samples import Generated, generate, populate
+from syncline.sandbox.server import ABORT_EXTENSION, BackgroundServer
+
+__all__ = [
+    "ABORT_EXTENSION",
+    "DRIVE_FAULTS",
+    "BackgroundServer",
+    "ChangeView",
+    "DriveFile",
+    "DriveState",
+    "Generated",
+    "Permission",
+    "SharedDrive",
+    "create_drive_app",
+    "generate",
+    "populate",
+]

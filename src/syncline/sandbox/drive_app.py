@@ -1,0 +1,189 @@
+"""The fake Drive as an ASGI app: OAuth endpoints, Drive v3 routes, faults, latency, metering."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from syncline.sandbox.drive_api import DriveApi
+from syncline.sandbox.drive_auth import DRIVE_SCOPE
+from syncline.sandbox.drive_errors import (
+    DriveError,
+    auth_error,
+    error,
+    rate_limited,
+    server_error,
+)
+from syncline.sandbox.drive_params import json_response
+from syncline.sandbox.drive_state import OAUTH_PATHS, DriveState
+from syncline.sandbox.faults import Fault
+from syncline.sandbox.server import ABORT_EXTENSION
+
+__all__ = ["create_drive_app"]
+
+
+def create_drive_app(state: DriveState) -> ASGIApp:
+    """An ASGI app serving `state` as Google's token endpoint plus Drive v3.
+
+    Routes: `POST /token`, `GET /authorize`, and `/drive/v3/...` (files, files/{id},
+    files/{id}/export, files/{id}/permissions, changes, changes/startPageToken, drives,
+    about), plus `/feeds/download/{kind}/Export` behind `exportLinks`.
+    """
+    oauth = _OAuth(state)
+    routes = [
+        Route("/token", oauth.token, methods=["POST"]),
+        Route("/authorize", oauth.authorize),
+        *DriveApi(state).routes(),
+    ]
+    app = Starlette(routes=routes, exception_handlers={DriveError: _render_error})
+    return _Instrumented(app, state)
+
+
+async def _render_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DriveError)
+    return json_response(exc.body, exc.status, exc.headers)
+
+
+class _OAuth:
+    def __init__(self, state: DriveState) -> None:
+        self.state = state
+
+    async def token(self, request: Request) -> Response:
+        """Google's token endpoint: form-encoded in, JSON out, never cached."""
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        status, body = self.state.grants.token_endpoint(form, _basic_auth(request))
+        headers = {
+            "Cache-Control": "no-cache, no-store, max-age=0, must-revalidate",
+            "Pragma": "no-cache",
+        }
+        return json_response(body, status, headers)
+
+    async def authorize(self, request: Request) -> Response:
+        """Consent is instant: redirect back with a code for `login_hint` (default alice)."""
+        params = request.query_params
+        if params.get("client_id") != self.state.grants.client_id:
+            return json_response({"error": "invalid_client"}, 401)
+        redirect_uri = params.get("redirect_uri")
+        if not redirect_uri:
+            return json_response({"error": "invalid_request"}, 400)
+        user = params.get("login_hint") or "alice@example.com"
+        answer = {"code": self.state.grants.authorize(user, redirect_uri), "scope": DRIVE_SCOPE}
+        if "state" in params:
+            answer["state"] = params["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return RedirectResponse(redirect_uri + separator + urlencode(answer), 302)
+
+
+def _basic_auth(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
+class _Instrumented:
+    """Outermost layer: records traffic, applies armed faults and latency."""
+
+    def __init__(self, app: ASGIApp, state: DriveState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        traffic = self.state.traffic
+        traffic.begin(scope["method"], path, query)
+        try:
+            fault = self.state.faults.take(path)
+            if fault is not None:
+                resumed = await self._fail(fault, scope, receive, send)
+                if resumed is None:
+                    return
+                receive = resumed
+            if self.state.latency > 0 and not path.startswith(OAUTH_PATHS):
+                await asyncio.sleep(self.state.latency)
+            await self.app(scope, receive, send)
+        finally:
+            traffic.end()
+
+    async def _fail(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send
+    ) -> Receive | None:
+        """Answer (or not) as the fault says; returns a receive to continue with, or None."""
+        if fault.kind == "timeout":
+            return await _hang(receive, self.state.hang_seconds)
+        if fault.kind == "drop":
+            await _drop(scope, receive)
+            return None
+        exc = _FAULT_ERRORS[fault.kind](fault)
+        await json_response(exc.body, exc.status, exc.headers)(scope, receive, send)
+        return None
+
+
+_FAULT_ERRORS = {
+    "429": lambda f: rate_limited(429, f.retry_after),
+    "403_rate": lambda f: rate_limited(403, f.retry_after),
+    "403_permission": lambda f: error(
+        403,
+        "insufficientFilePermissions",
+        "The user does not have sufficient permissions for this file.",
+    ),
+    "500": lambda f: server_error(500),
+    "503": lambda f: server_error(503),
+    "401": lambda f: auth_error(),
+}
+
+
+async def _hang(receive: Receive, seconds: float) -> Receive | None:
+    """Wait for the client to give up; if it never does, carry on after `seconds`.
+
+    Returns None when the client disconnected, else a receive that replays what was read.
+    """
+    buffered: list[Message] = []
+    try:
+        async with asyncio.timeout(seconds):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                buffered.append(message)
+    except TimeoutError:
+        pass
+
+    async def replay() -> Message:
+        return buffered.pop(0) if buffered else await receive()
+
+    return replay
+
+
+async def _drop(scope: Scope, receive: Receive) -> None:
+    """Close the connection with no response at all."""
+    abort = (scope.get("extensions") or {}).get(ABORT_EXTENSION)
+    if abort is None:
+        # In-process transports have no socket to close; raise what httpx raises when a
+        # server hangs up without answering.
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+    abort["abort"]()
+    # Returning before uvicorn notices the disconnect would make it send a 500.
+    try:
+        async with asyncio.timeout(5):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        pass
