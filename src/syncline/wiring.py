@@ -133,6 +133,7 @@ class Runtime:
     store: Store
     box: SecretBox
     http: httpx.AsyncClient
+    runner: SyncRunner
     scheduler: Scheduler
     dispatcher: Dispatcher
     app: FastAPI
@@ -202,7 +203,9 @@ async def build_runtime(
         ready=ready,
         clock=clock,
     )
-    return Runtime(settings, db, store, box, http, scheduler, dispatcher, create_app(services))
+    return Runtime(
+        settings, db, store, box, http, runner, scheduler, dispatcher, create_app(services)
+    )
 
 
 async def ensure_default_project(settings: Settings, store: Store, box: SecretBox) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import httpx
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
+from syncline.domain.retry import RetryPolicy
 from syncline.sandbox import DriveState, create_drive_app
 from syncline.webhooks.signing import generate_secret
 from syncline.wiring import Runtime, build_runtime
@@ -51,6 +52,7 @@ class Harness:
     private_pem: str
     api: httpx.AsyncClient
     clock: Clock
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, user: str = "user-1", **claims: Any) -> str:
         return mint_user_token(self.private_pem, self.project_id, user, extra_claims=claims or None)
@@ -76,7 +78,9 @@ class Harness:
             },
         )
         assert 201 == response.status_code, response.text
-        return str(response.json()["id"])
+        cid = str(response.json()["id"])
+        self.refresh_tokens[cid] = refresh
+        return cid
 
     async def enable(self, user: str = "user-1", **body: Any) -> dict[str, Any]:
         payload = {"integration": "googledrive", "pipeline": "files", **body}
@@ -163,6 +167,9 @@ async def harness(database_url: str, tmp_path: Path, **settings: Any) -> AsyncIt
         }
         clock = Clock()
         runtime = await build_runtime(config, embedded=True, env=env, clock=clock)
+        # Keep inline retries quick: the waits are the policy's business, not the test's.
+        fast = RetryPolicy(base=timedelta(milliseconds=50), factor=2.0, cap=timedelta(seconds=1))
+        runtime.runner.settings = replace(runtime.runner.settings, inline_retry=fast)
         transport = httpx.ASGITransport(app=runtime.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://syncline") as api:
             try:

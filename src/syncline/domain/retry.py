@@ -26,6 +26,9 @@ class RetryPolicy:
         return timedelta(seconds=ceiling * (0.5 + 0.5 * draw))
 
 
+INLINE_RETRY = RetryPolicy(base=timedelta(seconds=1), factor=2.0, cap=timedelta(seconds=8))
+"""Between attempts inside one run, before the run gives up and reschedules."""
+
 SYNC_RETRY = RetryPolicy(base=timedelta(seconds=5), factor=2.0, cap=timedelta(minutes=30))
 """Between failed sync runs (transient upstream errors)."""
 

@@ -20,7 +20,7 @@ from syncline.credentials.service import CredentialService
 from syncline.domain.events import SyncEvent, WebhookEvent
 from syncline.domain.notifications import LogEntry, Notice, iso
 from syncline.domain.records import RecordCounts
-from syncline.domain.retry import SYNC_RETRY
+from syncline.domain.retry import INLINE_RETRY, SYNC_RETRY, RetryPolicy
 from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
 from syncline.engine.outcome import Decision, classify
 from syncline.engine.scope import scope_changes
@@ -40,6 +40,8 @@ class EngineSettings:
     inline_wait_max: timedelta = timedelta(seconds=10)
     """Rate-limit waits up to this long happen inside the run; longer ones end it."""
     inline_retries: int = 3
+    inline_retry: RetryPolicy = INLINE_RETRY
+    """Waits between attempts inside one run (transient errors without a Retry-After)."""
     max_failures: int = 10
     """Consecutive failed runs of a non-transient kind before the sync turns ERRORED."""
 
@@ -354,7 +356,9 @@ class SyncRunner:
             return False
         if decision.kind == "bug":
             bound.exception("sync.run_failed", exc_info=exc)
-        wait = decision.wait or SYNC_RETRY.delay(fresh.failures + 1)
+        wait = decision.wait or self.settings.inline_retry.delay(attempt)
+        if attempt > self.settings.inline_retries:
+            wait = decision.wait or SYNC_RETRY.delay(fresh.failures + 1)
         rate_limited = decision.kind == "rate_limited"
         event = SyncEvent.SYNC_RUN_RATE_LIMITED if rate_limited else SyncEvent.SYNC_RUN_RETRY
         status = SyncStatus.RATE_LIMITED if rate_limited else SyncStatus.ACTIVE

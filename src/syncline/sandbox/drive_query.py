@@ -112,7 +112,10 @@ class _Parser:
         field = self.take("word")
         negate = self.take("op") == "!="
         if field == "trashed":
-            return _Compare(field, negate, self.take("word") == "true")
+            value = self.take("word")
+            if value not in ("true", "false"):
+                raise QueryError(f"trashed needs true or false, not {value}")
+            return _Compare(field, negate, value == "true")
         if field == "mimeType":
             return _Compare(field, negate, self.take("str"))
         raise QueryError(f"unsupported term {field}")
