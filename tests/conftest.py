@@ -52,7 +52,9 @@ def pg_template() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A fresh, empty, migrated database: a SQLite file, or a PostgreSQL copy of the template."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("db") / "syncline.db"

@@ -2,7 +2,7 @@
 
 from typing import TypeAlias
 
-JSON: TypeAlias = str | int | float | bool | None | list["JSON"] | dict[str, "JSON"]
+JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
 """Any value that survives a JSON round trip."""
 
 JSONObject: TypeAlias = dict[str, JSON]

@@ -123,7 +123,7 @@ class Harness:
     async def pull(
         self, sync_id: str, cursor: str | None = None, page_size: int = 100, user: str = "user-1"
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Every record after `cursor`, following the paging cursor; returns them and the last cursor."""
+        """Every record after `cursor`, page by page; returns them and the last cursor."""
         records: list[dict[str, Any]] = []
         while True:
             params: dict[str, Any] = {"pageSize": page_size}

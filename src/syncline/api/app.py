@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from syncline import __version__
 from syncline.api import errors

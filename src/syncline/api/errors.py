@@ -101,6 +101,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _bug(_request: Request, exc: Exception) -> JSONResponse:
         log.error("api.unhandled", exc_info=exc)
-        return JSONResponse(
-            error_body("Internal server error.", "INTERNAL_ERROR"), status_code=500
-        )
+        return JSONResponse(error_body("Internal server error.", "INTERNAL_ERROR"), status_code=500)

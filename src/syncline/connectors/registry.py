@@ -26,6 +26,6 @@ class Registry:
 
 
 def builtin_registry() -> Registry:
-    from syncline.connectors import googledrive  # noqa: PLC0415 - keep imports light until asked
+    from syncline.connectors import googledrive
 
     return Registry([googledrive.spec])

@@ -41,7 +41,7 @@ class Scheduler:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim and run due syncs until `stop` is set; then cancel runs (they free their leases)."""
+        """Claim and run due syncs until `stop` is set; then cancel the runs, freeing leases."""
         try:
             while not stop.is_set():
                 await self.tick()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.support.harness import harness
 
 from syncline.domain.ids import record_id
-from tests.support.harness import harness
 
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
@@ -59,7 +59,10 @@ async def test_file_record_follows_the_schema(h):
 
     assert record_id(sync["id"], fid) == pdf["id"]
     assert ("q1.pdf", "application/pdf", 5, folder) == (
-        pdf["name"], pdf["mimeType"], pdf["size"], pdf["parentFolderId"]
+        pdf["name"],
+        pdf["mimeType"],
+        pdf["size"],
+        pdf["parentFolderId"],
     )
     assert "MD5" == pdf["hash"]["type"]
     assert pdf["createdAt"].endswith("Z")
@@ -90,10 +93,18 @@ async def test_incremental_changes_reach_cursor_and_webhooks(h):
     by_id = {r["externalId"]: r for r in changes}
     assert {new, edit, trash, gone} == set(by_id)
     assert keep not in by_id
-    assert by_id[trash] == {"id": record_id(sync["id"], trash), "externalId": trash, "deleted": True}
+    assert by_id[trash] == {
+        "id": record_id(sync["id"], trash),
+        "externalId": trash,
+        "deleted": True,
+    }
     assert by_id[gone]["deleted"] is True
-    assert [record_id(sync["id"], new)] == [e["data"]["recordId"] for e in h.receiver.events("record_created")]
-    assert [record_id(sync["id"], edit)] == [e["data"]["recordId"] for e in h.receiver.events("record_updated")]
+    assert [record_id(sync["id"], new)] == [
+        e["data"]["recordId"] for e in h.receiver.events("record_created")
+    ]
+    assert [record_id(sync["id"], edit)] == [
+        e["data"]["recordId"] for e in h.receiver.events("record_updated")
+    ]
     assert {record_id(sync["id"], trash), record_id(sync["id"], gone)} == {
         e["data"]["recordId"] for e in h.receiver.events("record_deleted")
     }
@@ -186,7 +197,9 @@ async def test_folder_scope_syncs_only_the_subtree(h):
     await h.settle()
     changes, _ = await h.pull(sync["id"], cursor)
 
-    assert {later: False, inside: True} == {r["externalId"]: bool(r.get("deleted")) for r in changes}
+    assert {later: False, inside: True} == {
+        r["externalId"]: bool(r.get("deleted")) for r in changes
+    }
 
 
 async def test_file_ids_scope(h):
@@ -255,7 +268,9 @@ async def test_content_download(h):
     nope = await h.api.get(f"{base}/{record_id(sync['id'], folder)}/content", headers=h.auth())
 
     assert (200, b"%PDF-1.4 hello", "application/pdf") == (
-        raw.status_code, raw.content, raw.headers["content-type"]
+        raw.status_code,
+        raw.content,
+        raw.headers["content-type"],
     )
     assert 200 == docx.status_code
     assert docx.content.startswith(b"PK\x03\x04")

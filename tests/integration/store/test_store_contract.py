@@ -38,8 +38,14 @@ async def _sync(store: Store, name: str = "default"):
         NewCredential(project.id, "u", "googledrive", "a", "r", None, [], None), NOW
     )
     new = NewSync(
-        id=str(uuid.uuid4()), project_id=project.id, user_id="u", integration="googledrive",
-        pipeline="files", configuration_name=name, configuration={}, credential_id=credential.id,
+        id=str(uuid.uuid4()),
+        project_id=project.id,
+        user_id="u",
+        integration="googledrive",
+        pipeline="files",
+        configuration_name=name,
+        configuration={},
+        credential_id=credential.id,
         frequency=None,
     )
     sync, created = await store.create_sync(new, NOW)
@@ -73,7 +79,9 @@ def test_migrations_match_the_tables(database_url):
 async def test_enable_is_idempotent(store):
     """Creating a sync with an existing id returns the existing sync, not a second one."""
     sync = await _sync(store)
-    again = NewSync(sync.id, sync.project_id, "u", "googledrive", "files", "default", {}, None, None)
+    again = NewSync(
+        sync.id, sync.project_id, "u", "googledrive", "files", "default", {}, None, None
+    )
 
     found, created = await store.create_sync(again, NOW)
 
@@ -115,7 +123,7 @@ async def test_keyset_pages_cover_the_feed_once(store):
 
 
 async def test_deletion_leaves_a_tombstone(store):
-    """A deleted record stays in the feed as {id, externalId, deleted: true}, with counts updated."""
+    """A deleted record stays in the feed as {id, externalId, deleted: true}; counts follow."""
     sync = await _sync(store)
     run = await _leased(store, sync)
     await store.commit_page(run, NOW, upserts=_items("a", "b"), progress=PROGRESS)

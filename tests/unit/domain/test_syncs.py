@@ -13,13 +13,34 @@ from syncline.domain.syncs import FREQUENCIES, Sync, SyncStatus, SyncType, next_
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 BASE = Sync(
-    id=str(uuid.uuid4()), project_id="p", user_id="u", integration="googledrive",
-    pipeline="files", configuration_name="default", configuration={}, credential_id="c",
-    frequency=None, status=SyncStatus.IDLE, reason=None, cursor="10", checkpoint=None,
-    checkpoint_type=None, generation=1, initial_completed_at=NOW, last_synced_at=NOW,
-    last_full_synced_at=None, next_run_at=NOW, next_full_at=NOW + timedelta(hours=1),
-    requested_run=None, rate_limit_backoff_ms=None, failures=0, total_records=0,
-    active_records=0, last_seq=0, created_at=NOW, updated_at=NOW,
+    id=str(uuid.uuid4()),
+    project_id="p",
+    user_id="u",
+    integration="googledrive",
+    pipeline="files",
+    configuration_name="default",
+    configuration={},
+    credential_id="c",
+    frequency=None,
+    status=SyncStatus.IDLE,
+    reason=None,
+    cursor="10",
+    checkpoint=None,
+    checkpoint_type=None,
+    generation=1,
+    initial_completed_at=NOW,
+    last_synced_at=NOW,
+    last_full_synced_at=None,
+    next_run_at=NOW,
+    next_full_at=NOW + timedelta(hours=1),
+    requested_run=None,
+    rate_limit_backoff_ms=None,
+    failures=0,
+    total_records=0,
+    active_records=0,
+    last_seq=0,
+    created_at=NOW,
+    updated_at=NOW,
 )
 
 
@@ -37,7 +58,7 @@ BASE = Sync(
     ],
 )
 def test_next_run_type(changes, expected):
-    """The initial listing comes first, an unfinished full listing resumes, then requests, then the schedule."""
+    """Initial first, then an unfinished full listing, then requests, then the schedule."""
     sync = dataclasses.replace(BASE, **changes)
 
     assert expected == next_run_type(sync, NOW)

@@ -8,7 +8,6 @@ import pytest
 from syncline.sandbox import DriveState, create_drive_app
 
 
-
 class Clock:
     """A hand-driven clock, so token expiry and timestamps are deterministic."""
 

@@ -2,7 +2,9 @@
 
 import pytest
 
-FULL = "nextPageToken,newStartPageToken,changes(changeType,removed,fileId,driveId,file(name,trashed))"
+FULL = (
+    "nextPageToken,newStartPageToken,changes(changeType,removed,fileId,driveId,file(name,trashed))"
+)
 
 
 async def start_token(client, **params):
@@ -14,7 +16,9 @@ async def read_all(client, token, **params):
     """Follow the feed to its end; returns (changes, newStartPageToken, pages)."""
     changes, pages = [], 0
     while True:
-        response = await client.get("/drive/v3/changes", params={"pageToken": token, "fields": FULL, **params})
+        response = await client.get(
+            "/drive/v3/changes", params={"pageToken": token, "fields": FULL, **params}
+        )
         assert 200 == response.status_code, response.text
         body = response.json()
         changes += body["changes"]
@@ -71,7 +75,11 @@ async def test_fields_without_tokens_lose_them(state, alice):
     token = await start_token(alice)
     state.add_file("a")
 
-    body = (await alice.get("/drive/v3/changes", params={"pageToken": token, "fields": "changes(fileId)"})).json()
+    body = (
+        await alice.get(
+            "/drive/v3/changes", params={"pageToken": token, "fields": "changes(fileId)"}
+        )
+    ).json()
 
     assert ["changes"] == list(body)
 
@@ -108,8 +116,14 @@ async def test_trash_is_not_removal(state, alice):
 
     changes, _, _ = await read_all(alice, token)
 
-    assert [{"changeType": "file", "removed": False, "fileId": fid,
-             "file": {"name": "a", "trashed": True}}] == changes  # fmt: skip
+    assert [
+        {
+            "changeType": "file",
+            "removed": False,
+            "fileId": fid,
+            "file": {"name": "a", "trashed": True},
+        }
+    ] == changes
 
 
 async def test_trashing_a_folder_trashes_its_contents(state, alice):
@@ -165,19 +179,27 @@ async def test_sharing_and_unsharing_reach_the_other_user(state, alice, bob_head
     """A share appears in the grantee's feed; unsharing shows them removed:true, while the
     owner sees ordinary changes."""
     fid = state.add_file("doc")
-    bob_token = await start_token(alice, headers=None) if False else None  # noqa: F841 - clarity below
     alice_token = await start_token(alice)
     bob_start = (await alice.get("/drive/v3/changes/startPageToken", headers=bob_headers)).json()[
         "startPageToken"
     ]
     state.share(fid, "bob@example.com")
 
-    shared = (await alice.get("/drive/v3/changes", params={"pageToken": bob_start, "fields": FULL},
-                              headers=bob_headers)).json()  # fmt: skip
+    shared = (
+        await alice.get(
+            "/drive/v3/changes",
+            params={"pageToken": bob_start, "fields": FULL},
+            headers=bob_headers,
+        )
+    ).json()
     state.unshare(fid, "bob@example.com")
-    unshared = (await alice.get("/drive/v3/changes",
-                                params={"pageToken": shared["newStartPageToken"], "fields": FULL},
-                                headers=bob_headers)).json()  # fmt: skip
+    unshared = (
+        await alice.get(
+            "/drive/v3/changes",
+            params={"pageToken": shared["newStartPageToken"], "fields": FULL},
+            headers=bob_headers,
+        )
+    ).json()
     owner, _, _ = await read_all(alice, alice_token)
 
     assert [(fid, False)] == [(c["fileId"], c["removed"]) for c in shared["changes"]]
@@ -195,8 +217,13 @@ async def test_unshare_is_seen_even_after_later_edits(state, alice, bob_headers)
     state.unshare(fid, "bob@example.com")
     state.update_file(fid, name="renamed")
 
-    body = (await alice.get("/drive/v3/changes", params={"pageToken": bob_start, "fields": FULL},
-                            headers=bob_headers)).json()  # fmt: skip
+    body = (
+        await alice.get(
+            "/drive/v3/changes",
+            params={"pageToken": bob_start, "fields": FULL},
+            headers=bob_headers,
+        )
+    ).json()
 
     assert [(fid, True)] == [(c["fileId"], c["removed"]) for c in body["changes"]]
 
@@ -218,14 +245,21 @@ async def test_shared_drive_changes_need_both_flags(state, alice):
     fid = state.add_file("spec", drive_id=drive)
 
     without, _, _ = await read_all(alice, token)
-    with_flags, _, _ = await read_all(alice, token, supportsAllDrives="true", includeItemsFromAllDrives="true")
+    with_flags, _, _ = await read_all(
+        alice, token, supportsAllDrives="true", includeItemsFromAllDrives="true"
+    )
 
     assert [] == without
     expected = [
         {"changeType": "drive", "removed": False, "driveId": drive},
-        {"changeType": "file", "removed": False, "fileId": fid, "driveId": drive,
-         "file": {"name": "spec", "trashed": False}},
-    ]  # fmt: skip
+        {
+            "changeType": "file",
+            "removed": False,
+            "fileId": fid,
+            "driveId": drive,
+            "file": {"name": "spec", "trashed": False},
+        },
+    ]
     assert expected == with_flags
 
 
@@ -244,6 +278,8 @@ async def test_tokens_never_expire(state, alice, clock):
     token = await start_token(alice)
     fid = state.add_file("a")
     clock.now += 365 * 86400
+    access, _ = state.issue_tokens()
+    alice.headers["Authorization"] = f"Bearer {access}"
 
     changes, _, _ = await read_all(alice, token)
 
@@ -257,7 +293,9 @@ async def test_empty_pages_knob_for_changes(state, alice):
     ids = [state.add_file(f"f{i}") for i in range(3)]
     state.empty_pages = True
 
-    first = (await alice.get("/drive/v3/changes", params={"pageToken": token, "fields": FULL})).json()
+    first = (
+        await alice.get("/drive/v3/changes", params={"pageToken": token, "fields": FULL})
+    ).json()
     changes, _, pages = await read_all(alice, first["nextPageToken"], pageSize=2)
 
     assert ([], True) == (first["changes"], "nextPageToken" in first)

@@ -69,7 +69,10 @@ async def test_unsupported_conversion_is_400_bad_request(state, alice):
 
     response = await alice.get(f"/drive/v3/files/{fid}/export", params={"mimeType": DOCX})
 
-    assert (400, "badRequest") == (response.status_code, response.json()["error"]["errors"][0]["reason"])
+    assert (400, "badRequest") == (
+        response.status_code,
+        response.json()["error"]["errors"][0]["reason"],
+    )
 
 
 @pytest.mark.parametrize("mime", ["text/plain", "application/vnd.google-apps.folder"])
@@ -77,11 +80,14 @@ async def test_exporting_a_non_docs_file_is_403_not_exportable(state, alice, mim
     """Binary files and folders are not exportable: 403 fileNotExportable."""
     fid = state.add_file("x", mime_type=mime)
 
-    response = await alice.get(f"/drive/v3/files/{fid}/export", params={"mimeType": "application/pdf"})
+    response = await alice.get(
+        f"/drive/v3/files/{fid}/export", params={"mimeType": "application/pdf"}
+    )
 
     assert (403, "fileNotExportable") == (
-        response.status_code, response.json()["error"]["errors"][0]["reason"],
-    )  # fmt: skip
+        response.status_code,
+        response.json()["error"]["errors"][0]["reason"],
+    )
 
 
 async def test_export_needs_mime_type(state, alice):
@@ -90,7 +96,10 @@ async def test_export_needs_mime_type(state, alice):
 
     response = await alice.get(f"/drive/v3/files/{fid}/export")
 
-    assert (400, "required") == (response.status_code, response.json()["error"]["errors"][0]["reason"])
+    assert (400, "required") == (
+        response.status_code,
+        response.json()["error"]["errors"][0]["reason"],
+    )
 
 
 async def test_export_over_the_limit_is_403_but_export_links_are_not_capped(state, alice):
@@ -106,6 +115,7 @@ async def test_export_over_the_limit_is_403_but_export_links_are_not_capped(stat
     uncapped = await alice.get(link)
 
     assert (403, "exportSizeLimitExceeded") == (
-        capped.status_code, capped.json()["error"]["errors"][0]["reason"],
-    )  # fmt: skip
+        capped.status_code,
+        capped.json()["error"]["errors"][0]["reason"],
+    )
     assert (200, 203) == (uncapped.status_code, len(uncapped.content))

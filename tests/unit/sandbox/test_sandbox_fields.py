@@ -7,7 +7,12 @@ from syncline.sandbox.fields import ANY_OBJECT, FieldsError, parse_fields, selec
 SCHEMA = {
     "kind": None,
     "nextPageToken": None,
-    "files": {"id": None, "name": None, "owners": {"emailAddress": None}, "exportLinks": ANY_OBJECT},
+    "files": {
+        "id": None,
+        "name": None,
+        "owners": {"emailAddress": None},
+        "exportLinks": ANY_OBJECT,
+    },
 }
 
 
@@ -15,7 +20,10 @@ SCHEMA = {
     ("text", "expected"),
     [
         ("kind", {"kind": None}),
-        ("nextPageToken, files(id, name)", {"nextPageToken": None, "files": {"id": None, "name": None}}),
+        (
+            "nextPageToken, files(id, name)",
+            {"nextPageToken": None, "files": {"id": None, "name": None}},
+        ),
         ("files/id,files/name", {"files": {"id": None, "name": None}}),
         ("files(owners(emailAddress))", {"files": {"owners": {"emailAddress": None}}}),
         ("files/owners/emailAddress", {"files": {"owners": {"emailAddress": None}}}),

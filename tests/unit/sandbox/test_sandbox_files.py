@@ -44,7 +44,9 @@ async def test_fields_without_next_page_token_silently_stops_paging(state, alice
     for i in range(5):
         state.add_file(f"f{i}")
 
-    body = (await alice.get("/drive/v3/files", params={"pageSize": 2, "fields": "files(id,name)"})).json()
+    body = (
+        await alice.get("/drive/v3/files", params={"pageSize": 2, "fields": "files(id,name)"})
+    ).json()
 
     assert ["files"] == list(body)
     assert 2 == len(body["files"])
@@ -70,7 +72,9 @@ async def test_files_added_while_paging_do_not_break_the_token(state, alice):
     late = state.add_file("late")
 
     rest = (
-        await alice.get("/drive/v3/files", params={"pageSize": 10, "pageToken": first["nextPageToken"]})
+        await alice.get(
+            "/drive/v3/files", params={"pageSize": 10, "pageToken": first["nextPageToken"]}
+        )
     ).json()
 
     assert ["f2", "late"] == [f["name"] for f in rest["files"]]
@@ -84,8 +88,10 @@ async def test_page_size_out_of_range_is_400(alice, size):
 
     error = response.json()["error"]
     assert (400, "invalid", "pageSize") == (
-        response.status_code, error["errors"][0]["reason"], error["errors"][0]["location"],
-    )  # fmt: skip
+        response.status_code,
+        error["errors"][0]["reason"],
+        error["errors"][0]["location"],
+    )
 
 
 @pytest.mark.parametrize("token", ["garbage", "~!!~AAAA", "~!!~" + "A" * 40])
@@ -103,7 +109,9 @@ async def test_page_token_from_another_query_is_rejected(state, alice):
         state.add_file(f"f{i}")
     token = (await alice.get("/drive/v3/files", params={"pageSize": 1})).json()["nextPageToken"]
 
-    response = await alice.get("/drive/v3/files", params={"pageToken": token, "q": "trashed = false"})
+    response = await alice.get(
+        "/drive/v3/files", params={"pageToken": token, "q": "trashed = false"}
+    )
 
     assert 400 == response.status_code
 
@@ -194,7 +202,11 @@ async def test_shared_drive_items_need_both_flags(state, alice):
     half, _ = await list_all(alice, includeItemsFromAllDrives="true")
     both, _ = await list_all(alice, supportsAllDrives="true", includeItemsFromAllDrives="true")
     only, _ = await list_all(
-        alice, corpora="drive", driveId=drive, supportsAllDrives="true", includeItemsFromAllDrives="true"
+        alice,
+        corpora="drive",
+        driveId=drive,
+        supportsAllDrives="true",
+        includeItemsFromAllDrives="true",
     )
 
     assert [mine] == [f["id"] for f in plain]
@@ -207,28 +219,44 @@ async def test_shared_drive_items_need_both_flags(state, alice):
     ("params", "status", "reason"),
     [
         ({"corpora": "allDrives"}, 403, "teamDriveIncludeItemsRequired"),
-        ({"corpora": "drive", "driveId": "X", "supportsAllDrives": "true"}, 403,
-         "teamDriveIncludeItemsRequired"),
-        ({"corpora": "drive", "supportsAllDrives": "true", "includeItemsFromAllDrives": "true"}, 400,
-         "teamDriveIdRequiresTeamDriveCorpora"),
-        ({"driveId": "X", "supportsAllDrives": "true", "includeItemsFromAllDrives": "true"}, 400,
-         "teamDriveIdRequiresTeamDriveCorpora"),
+        (
+            {"corpora": "drive", "driveId": "X", "supportsAllDrives": "true"},
+            403,
+            "teamDriveIncludeItemsRequired",
+        ),
+        (
+            {"corpora": "drive", "supportsAllDrives": "true", "includeItemsFromAllDrives": "true"},
+            400,
+            "teamDriveIdRequiresTeamDriveCorpora",
+        ),
+        (
+            {"driveId": "X", "supportsAllDrives": "true", "includeItemsFromAllDrives": "true"},
+            400,
+            "teamDriveIdRequiresTeamDriveCorpora",
+        ),
         ({"corpora": "nonsense"}, 400, "invalid"),
         ({"supportsAllDrives": "yes"}, 400, "invalid"),
     ],
-)  # fmt: skip
+)
 async def test_bad_corpora_combinations_are_refused(alice, params, status, reason):
     """corpora drive/allDrives without the shared-drive flags, or driveId without
     corpora=drive, are refused as the real API refuses them."""
     response = await alice.get("/drive/v3/files", params=params)
 
-    assert (status, reason) == (response.status_code, response.json()["error"]["errors"][0]["reason"])
+    assert (status, reason) == (
+        response.status_code,
+        response.json()["error"]["errors"][0]["reason"],
+    )
 
 
 async def test_unknown_shared_drive_is_404(alice):
     """Listing a shared drive the caller is not a member of is 404."""
-    params = {"corpora": "drive", "driveId": "0AnotMine", "supportsAllDrives": "true",
-              "includeItemsFromAllDrives": "true"}  # fmt: skip
+    params = {
+        "corpora": "drive",
+        "driveId": "0AnotMine",
+        "supportsAllDrives": "true",
+        "includeItemsFromAllDrives": "true",
+    }
 
     response = await alice.get("/drive/v3/files", params=params)
 
@@ -261,8 +289,10 @@ async def test_binary_file_resource(state, alice):
     """A binary file has size as a string, md5, version, owners and content links."""
     fid = state.add_file("report.pdf", mime_type="application/pdf", content=b"%PDF-1.4 hi")
 
-    fields = ("id,size,md5Checksum,version,owners(emailAddress,me),parents,trashed,createdTime,"
-              "modifiedTime,webViewLink,thumbnailLink,fileExtension,permissionIds")  # fmt: skip
+    fields = (
+        "id,size,md5Checksum,version,owners(emailAddress,me),parents,trashed,createdTime,"
+        "modifiedTime,webViewLink,thumbnailLink,fileExtension,permissionIds"
+    )
     body = (await alice.get(f"/drive/v3/files/{fid}", params={"fields": fields})).json()
 
     assert "11" == body["size"]
@@ -293,7 +323,9 @@ async def test_shortcut_details(state, alice):
     target = state.add_file("Plan", mime_type=DOC)
     fid = state.add_shortcut("Plan link", target)
 
-    body = (await alice.get(f"/drive/v3/files/{fid}", params={"fields": "mimeType,shortcutDetails"})).json()
+    body = (
+        await alice.get(f"/drive/v3/files/{fid}", params={"fields": "mimeType,shortcutDetails"})
+    ).json()
 
     expected = {
         "mimeType": "application/vnd.google-apps.shortcut",
@@ -316,13 +348,18 @@ async def test_get_shared_drive_item_needs_supports_all_drives(state, alice):
     fid = state.add_file("spec", drive_id=drive)
 
     missing = await alice.get(f"/drive/v3/files/{fid}")
-    found = await alice.get(f"/drive/v3/files/{fid}", params={"supportsAllDrives": "true",
-                                                              "fields": "driveId,parents,owners"})  # fmt: skip
+    found = await alice.get(
+        f"/drive/v3/files/{fid}",
+        params={"supportsAllDrives": "true", "fields": "driveId,parents,owners"},
+    )
 
     expected_error = {
-        "message": f"File not found: {fid}.", "domain": "global", "reason": "notFound",
-        "location": "fileId", "locationType": "parameter",
-    }  # fmt: skip
+        "message": f"File not found: {fid}.",
+        "domain": "global",
+        "reason": "notFound",
+        "location": "fileId",
+        "locationType": "parameter",
+    }
     assert (404, expected_error) == (missing.status_code, missing.json()["error"]["errors"][0])
     assert {"driveId": drive, "parents": [drive]} == found.json()
 
@@ -349,12 +386,15 @@ async def test_download_range(state, alice):
     """A Range header gets 206 with that slice."""
     fid = state.add_file("a.bin", mime_type="application/octet-stream", content=b"0123456789")
 
-    response = await alice.get(f"/drive/v3/files/{fid}", params={"alt": "media"},
-                               headers={"Range": "bytes=2-4"})  # fmt: skip
+    response = await alice.get(
+        f"/drive/v3/files/{fid}", params={"alt": "media"}, headers={"Range": "bytes=2-4"}
+    )
 
     assert (206, b"234", "bytes 2-4/10") == (
-        response.status_code, response.content, response.headers["content-range"],
-    )  # fmt: skip
+        response.status_code,
+        response.content,
+        response.headers["content-range"],
+    )
 
 
 @pytest.mark.parametrize("mime", [DOC, FOLDER])
@@ -365,8 +405,9 @@ async def test_download_native_or_folder_is_403_not_downloadable(state, alice, m
     response = await alice.get(f"/drive/v3/files/{fid}", params={"alt": "media"})
 
     assert (403, "fileNotDownloadable") == (
-        response.status_code, response.json()["error"]["errors"][0]["reason"],
-    )  # fmt: skip
+        response.status_code,
+        response.json()["error"]["errors"][0]["reason"],
+    )
 
 
 async def test_empty_pages_knob_interleaves_empty_pages_with_tokens(state, alice):
@@ -398,10 +439,17 @@ async def test_permissions_list(state, alice):
     state.share(fid, "bob@example.com", "writer")
 
     body = (await alice.get(f"/drive/v3/files/{fid}/permissions")).json()
-    page = (await alice.get(f"/drive/v3/files/{fid}/permissions",
-                            params={"pageSize": 1, "fields": "nextPageToken,permissions(role)"})).json()  # fmt: skip
-    rest = (await alice.get(f"/drive/v3/files/{fid}/permissions",
-                            params={"pageToken": page["nextPageToken"]})).json()  # fmt: skip
+    page = (
+        await alice.get(
+            f"/drive/v3/files/{fid}/permissions",
+            params={"pageSize": 1, "fields": "nextPageToken,permissions(role)"},
+        )
+    ).json()
+    rest = (
+        await alice.get(
+            f"/drive/v3/files/{fid}/permissions", params={"pageToken": page["nextPageToken"]}
+        )
+    ).json()
 
     assert "drive#permissionList" == body["kind"]
     assert [("owner", "alice@example.com"), ("writer", "bob@example.com")] == [
@@ -416,8 +464,12 @@ async def test_shared_drive_permissions_are_inherited_organizers(state, alice):
     drive = state.add_shared_drive("Eng", ["alice@example.com", "bob@example.com"])
     fid = state.add_file("spec", drive_id=drive)
 
-    body = (await alice.get(f"/drive/v3/files/{fid}/permissions",
-                            params={"supportsAllDrives": "true", "fields": "*"})).json()  # fmt: skip
+    body = (
+        await alice.get(
+            f"/drive/v3/files/{fid}/permissions",
+            params={"supportsAllDrives": "true", "fields": "*"},
+        )
+    ).json()
 
     details = [p["permissionDetails"][0] for p in body["permissions"]]
     assert [True, True] == [d["inherited"] for d in details]

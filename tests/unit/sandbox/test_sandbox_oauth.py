@@ -50,16 +50,17 @@ async def test_refreshed_access_token_authenticates(state, http):
     token = (await refresh(http, refresh_token)).json()["access_token"]
 
     response = await http.get(
-        "/drive/v3/about", params={"fields": "user(emailAddress)"},
+        "/drive/v3/about",
+        params={"fields": "user(emailAddress)"},
         headers={"Authorization": f"Bearer {token}"},
-    )  # fmt: skip
+    )
 
     assert {"user": {"emailAddress": "bob@example.com"}} == response.json()
 
 
 async def test_revoked_refresh_token_gets_invalid_grant(state, http):
     """After revoke, refresh fails with 400 invalid_grant, exactly as Google words it."""
-    access, refresh_token = state.issue_tokens()
+    _, refresh_token = state.issue_tokens()
     state.revoke(refresh_token)
 
     response = await refresh(http, refresh_token)
@@ -175,26 +176,40 @@ async def test_authorization_code_flow(state, http):
     redirect = "http://app.test/callback"
     response = await http.get(
         "/authorize",
-        params={"client_id": "sandbox-client", "redirect_uri": redirect, "response_type": "code",
-                "state": "xyz", "login_hint": "carol@example.com"},
-    )  # fmt: skip
+        params={
+            "client_id": "sandbox-client",
+            "redirect_uri": redirect,
+            "response_type": "code",
+            "state": "xyz",
+            "login_hint": "carol@example.com",
+        },
+    )
     location = urlsplit(response.headers["location"])
     query = parse_qs(location.query)
 
     token = await http.post(
         "/token",
-        data={"grant_type": "authorization_code", "code": query["code"][0],
-              "redirect_uri": redirect, **CLIENT},
-    )  # fmt: skip
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": redirect,
+            **CLIENT,
+        },
+    )
     reused = await http.post(
         "/token",
-        data={"grant_type": "authorization_code", "code": query["code"][0],
-              "redirect_uri": redirect, **CLIENT},
-    )  # fmt: skip
+        data={
+            "grant_type": "authorization_code",
+            "code": query["code"][0],
+            "redirect_uri": redirect,
+            **CLIENT,
+        },
+    )
     about = await http.get(
-        "/drive/v3/about", params={"fields": "user/emailAddress"},
+        "/drive/v3/about",
+        params={"fields": "user/emailAddress"},
         headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-    )  # fmt: skip
+    )
 
     assert 302 == response.status_code
     assert (redirect, ["xyz"]) == (location._replace(query="").geturl(), query["state"])

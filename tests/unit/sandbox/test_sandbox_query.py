@@ -20,8 +20,16 @@ def item(parent="P", mime="text/plain", trashed=False):
         ("mimeType = 'text/plain'", item(), item(mime="application/pdf")),
         ('mimeType != "text/plain"', item(mime="application/pdf"), item()),
         ("'P' in parents and trashed = false", item(), item(trashed=True)),
-        ("('P' in parents or 'Q' in parents) and trashed = false", item(parent="Q"), item(parent="R")),
-        ("'P' in parents AND mimeType != 'application/vnd.google-apps.folder'", item(), item(parent="Q")),
+        (
+            "('P' in parents or 'Q' in parents) and trashed = false",
+            item(parent="Q"),
+            item(parent="R"),
+        ),
+        (
+            "'P' in parents AND mimeType != 'application/vnd.google-apps.folder'",
+            item(),
+            item(parent="Q"),
+        ),
     ],
 )
 def test_supported_terms_filter(q, matching, other):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from syncline.api.deps import PrincipalDep, ServicesDep
 from syncline.api.paging import page_size, parse_cursor
@@ -142,7 +144,10 @@ async def trigger(
     sync_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
     raw = await request.body()
-    body = TriggerRequest.model_validate_json(raw) if raw.strip() else TriggerRequest()
+    try:  # the body is optional, so it is parsed here rather than by FastAPI
+        body = TriggerRequest.model_validate_json(raw) if raw.strip() else TriggerRequest()
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
     await services.syncs.trigger(principal.project_id, principal.user_id, sync_id, body.type)
     return {"id": sync_id, "type": body.type}
 
