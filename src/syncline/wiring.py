@@ -264,9 +264,14 @@ async def background(runtime: Runtime) -> AsyncIterator[asyncio.Event]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(
+    settings: Settings,
+    *,
+    env: Mapping[str, str] | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """`syncline serve`: API, scheduler, workers and webhook delivery in one process."""
-    runtime = await build_runtime(settings, embedded=True)
+    runtime = await build_runtime(settings, embedded=True, env=env)
     released = await runtime.store.release_all_leases()
     if released:
         log.info("serve.leases_released", count=released)
@@ -281,7 +286,9 @@ async def serve(settings: Settings) -> None:
     server = uvicorn.Server(config)
     try:
         async with background(runtime):
-            log.info("serve.started", url=f"http://{settings.host}:{settings.port}")
+            log.info("serve.starting", url=f"http://{settings.host}:{settings.port}")
+            if on_ready is not None:
+                asyncio.get_running_loop().call_later(0.5, on_ready)
             await server.serve()
     finally:
         await runtime.close()

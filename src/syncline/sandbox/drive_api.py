@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from syncline.sandbox.drive_errors import auth_error, bad_value, error, not_found
+from syncline.sandbox.drive_errors import DriveError, auth_error, bad_value, error, not_found
 from syncline.sandbox.drive_export import EXPORT_FORMATS, export_bytes
 from syncline.sandbox.drive_model import DriveFile
 from syncline.sandbox.drive_params import flag, json_response, mask, page_size, required
@@ -138,13 +138,7 @@ class DriveApi:
                 "The driveId parameter must be specified if and only if corpora is set to drive.",
             )
         if corpora in ("drive", "allDrives") and not (supports and include):
-            raise error(
-                403,
-                "teamDriveIncludeItemsRequired",
-                "The includeItemsFromAllDrives parameter must be set to true when driveId is "
-                "specified or corpora contains drive or allDrives.",
-                location="includeItemsFromAllDrives",
-            )
+            raise _include_items_required()
         text = params.get("q", "").strip()
         scope = hashlib.sha256(
             repr((ctx.user, text, corpora, drive_id, supports, include)).encode()
@@ -302,11 +296,13 @@ class DriveApi:
         raw = required(params, "pageToken")
         selected = mask(params, _DEFAULT_CHANGE_LIST, CHANGE_LIST)
         want = page_size(params, maximum=1000, default=100) or 100
-        include_removed = params.get("includeRemoved", "true").lower() != "false"
+        include_removed = flag(params, "includeRemoved") if "includeRemoved" in params else True
         include_drives = flag(params, "supportsAllDrives", "supportsTeamDrives") and flag(
             params, "includeItemsFromAllDrives", "includeTeamDriveItems"
         )
         drive_id = params.get("driveId") or params.get("teamDriveId")
+        if drive_id is not None and not include_drives:
+            raise _include_items_required()
         restrict = flag(params, "restrictToMyDrive")
         with self.state.lock:
             end = len(self.state.changes)
@@ -394,6 +390,17 @@ class DriveApi:
             "canCreateDrives": lambda o, c, m: True,
         }
         return json_response(project(None, ctx, selected, getters))
+
+
+def _include_items_required() -> DriveError:
+    # Status and wording from a public report of the real API (403, not 400).
+    return error(
+        403,
+        "teamDriveIncludeItemsRequired",
+        "The includeItemsFromAllDrives parameter must be set to true when driveId is "
+        "specified or corpora contains drive or allDrives.",
+        location="includeItemsFromAllDrives",
+    )
 
 
 def _list_start(at: JSON) -> tuple[tuple[int, int], bool]:

@@ -106,7 +106,7 @@ class _Instrumented:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         traffic = self.state.traffic
         traffic.begin(scope["method"], path, query)
         try:

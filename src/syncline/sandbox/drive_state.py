@@ -290,8 +290,10 @@ class DriveState:
         """Grant `email` a direct permission; they see the file appear in their changes."""
         with self.lock:
             f = self._get(file_id)
+            if f.owner_email() == email:
+                raise ValueError("the owner already has access")
             before = self._audience(f)
-            others = tuple(p for p in f.perms if p.email != email or p.role == "owner")
+            others = tuple(p for p in f.perms if p.email != email)
             f.perms = (*others, user_permission(email, role))
             self._touch(f, before)
 

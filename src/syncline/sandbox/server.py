@@ -51,7 +51,7 @@ class BackgroundServer:
             self._with_abort(app),
             http=_tracking_protocol(self._transports),
             log_level="warning",
-            lifespan="off",
+            lifespan="auto",
             timeout_graceful_shutdown=graceful_shutdown,
         )
         self._server = uvicorn.Server(config)

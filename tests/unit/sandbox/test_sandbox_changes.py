@@ -301,3 +301,41 @@ async def test_empty_pages_knob_for_changes(state, alice):
     assert ([], True) == (first["changes"], "nextPageToken" in first)
     assert ids == [c["fileId"] for c in changes]
     assert pages >= 2
+
+
+async def test_move_changes_parents_and_listings(state, alice):
+    """Moving a file is one change with the new parents; folder listings follow it."""
+    a, b = state.add_folder("A"), state.add_folder("B")
+    fid = state.add_file("f", parent=a)
+    token = await start_token(alice)
+    state.update_file(fid, parent=b)
+
+    body = (
+        await alice.get(
+            "/drive/v3/changes",
+            params={"pageToken": token, "fields": "changes(fileId,file/parents)"},
+        )
+    ).json()
+    in_a = (await alice.get("/drive/v3/files", params={"q": f"'{a}' in parents"})).json()["files"]
+    in_b = (await alice.get("/drive/v3/files", params={"q": f"'{b}' in parents"})).json()["files"]
+
+    assert [{"fileId": fid, "file": {"parents": [b]}}] == body["changes"]
+    assert ([], [fid]) == (in_a, [f["id"] for f in in_b])
+
+
+def test_invalid_scripting_is_refused(state):
+    """The state API refuses what Drive could not do: cycles, owner re-shares, unknown ids."""
+    folder = state.add_folder("F")
+    child = state.add_folder("C", parent=folder)
+    fid = state.add_file("f")
+
+    with pytest.raises(ValueError, match="into itself"):
+        state.update_file(folder, parent=child)
+    with pytest.raises(ValueError, match="owner"):
+        state.share(fid, "alice@example.com")
+    with pytest.raises(ValueError, match="owner"):
+        state.unshare(fid, "alice@example.com")
+    with pytest.raises(KeyError):
+        state.trash("missing")
+    with pytest.raises(ValueError, match="already used"):
+        state.add_file("again", id=fid)
