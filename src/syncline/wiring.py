@@ -6,10 +6,11 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -283,7 +284,18 @@ async def serve(
         access_log=False,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
+    loop = asyncio.get_running_loop()
+
+    def _on_signal() -> None:
+        if server.should_exit:
+            log.warning("serve.forced_exit")
+            os._exit(1)  # a second signal: leave at once; leases expire on their own
+        log.info("serve.stopping")
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _on_signal)
     try:
         async with background(runtime):
             log.info("serve.starting", url=f"http://{settings.host}:{settings.port}")
@@ -292,6 +304,14 @@ async def serve(
             await server.serve()
     finally:
         await runtime.close()
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its signal handling: `serve` owns SIGTERM and SIGINT (and exits 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def _seconds(value: float) -> timedelta:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -126,17 +127,25 @@ class _Instrumented:
         self, fault: Fault, scope: Scope, receive: Receive, send: Send
     ) -> Receive | None:
         """Answer (or not) as the fault says; returns a receive to continue with, or None."""
-        if fault.kind == "timeout":
-            return await _hang(receive, self.state.hang_seconds)
-        if fault.kind == "drop":
-            await _drop(scope, receive)
+        if fault.kind in ("timeout", "drop"):
+            abort = (scope.get("extensions") or {}).get(ABORT_EXTENSION)
+            if abort is None:
+                # In-process transports (httpx.ASGITransport) have no socket to close and no
+                # client timeout to fire: raise what httpx raises in those cases instead.
+                if fault.kind == "timeout":
+                    raise httpx.ReadTimeout("The read operation timed out")
+                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+            if fault.kind == "timeout":
+                return await _hang(receive, self.state.hang_seconds)
+            abort["abort"]()
+            await _wait_for_disconnect(receive)
             return None
         exc = _FAULT_ERRORS[fault.kind](fault)
         await json_response(exc.body, exc.status, exc.headers)(scope, receive, send)
         return None
 
 
-_FAULT_ERRORS = {
+_FAULT_ERRORS: dict[str, Callable[[Fault], DriveError]] = {
     "429": lambda f: rate_limited(429, f.retry_after),
     "403_rate": lambda f: rate_limited(403, f.retry_after),
     "403_permission": lambda f: error(
@@ -172,15 +181,8 @@ async def _hang(receive: Receive, seconds: float) -> Receive | None:
     return replay
 
 
-async def _drop(scope: Scope, receive: Receive) -> None:
-    """Close the connection with no response at all."""
-    abort = (scope.get("extensions") or {}).get(ABORT_EXTENSION)
-    if abort is None:
-        # In-process transports have no socket to close; raise what httpx raises when a
-        # server hangs up without answering.
-        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-    abort["abort"]()
-    # Returning before uvicorn notices the disconnect would make it send a 500.
+async def _wait_for_disconnect(receive: Receive) -> None:
+    """After closing the socket: returning before uvicorn notices would make it send a 500."""
     try:
         async with asyncio.timeout(5):
             while (await receive())["type"] != "http.disconnect":

@@ -141,7 +141,9 @@ class DriveState:
         Args:
             fault: one of `DRIVE_FAULTS`: "429", "403_rate", "403_permission", "500",
                 "503", "timeout" (hang until the client gives up, at most `hang_seconds`),
-                "drop" (close the connection without a response), "401".
+                "drop" (close the connection without a response), "401". In-process
+                (httpx.ASGITransport) there is no socket: "timeout" and "drop" raise
+                httpx.ReadTimeout and httpx.RemoteProtocolError into the client instead.
             times: how many requests it applies to.
             path: path prefix; None means every Drive path but never the token endpoint.
             retry_after: seconds to send in `Retry-After` (rate-limit faults only).

@@ -115,6 +115,7 @@ def _tracking_protocol(transports: dict[tuple[str, int], asyncio.Transport]) -> 
     """An h11 protocol that records each connection's transport by peer address."""
 
     class TrackingH11Protocol(H11Protocol):
+        # uvicorn narrows BaseProtocol.connection_made to asyncio.Transport, as we must too.
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             if self.client is not None:

@@ -112,3 +112,13 @@ def test_concurrent_requests_are_measured(state, server):
 
     assert [200] * 5 == asyncio.run(burst())
     assert 5 == state.max_concurrent
+
+
+def test_timeout_fault_serves_after_hang_seconds_if_the_client_waits(state, client):
+    """A client more patient than hang_seconds eventually gets the normal answer."""
+    state.hang_seconds = 0.1
+    state.inject("timeout")
+
+    response = client.get("/drive/v3/files", timeout=5)
+
+    assert 200 == response.status_code
