@@ -18,14 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.support.receiver import Receiver, create_receiver
-from tests.support.server import serve_in_thread
 
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.crypto import generate_key
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, generate
 from syncline.store import Database, Store
 from syncline.webhooks.signing import generate_secret
+from tests.support.receiver import Receiver, create_receiver
+from tests.support.server import serve_in_thread
 
 pytestmark = pytest.mark.e2e
 

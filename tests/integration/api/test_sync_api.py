@@ -7,9 +7,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from tests.support.harness import harness
 
 from syncline.auth import generate_signing_key, mint_user_token
+from tests.support.harness import harness
 
 
 @pytest.fixture

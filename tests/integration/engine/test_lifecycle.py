@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.support.harness import harness
 
 from syncline.domain.ids import record_id
+from tests.support.harness import harness
 
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
