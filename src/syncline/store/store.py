@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +40,9 @@ __all__ = [
     "Store",
     "StoredTokens",
 ]
+
+
+_STOPPED = (SyncStatus.DISABLED.value, SyncStatus.ERRORED.value)
 
 
 def _dumps(value: object) -> str:
@@ -519,7 +522,12 @@ class Store:
         release: bool = False,
     ) -> None:
         """Change the run state, with its webhooks and log lines, if the lease is still ours."""
-        changes = dict(_columns(values), updated_at=now)
+        changes: dict[str, object] = dict(_columns(values), updated_at=now)
+        if "status" in changes:
+            # A run never overrides a pause or an error set meanwhile (by the API, or a revocation).
+            changes["status"] = case(
+                (syncs.c.status.in_(_STOPPED), syncs.c.status), else_=changes["status"]
+            )
         if release:
             changes.update(lease_owner=None, lease_expires_at=None)
         else:

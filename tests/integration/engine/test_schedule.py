@@ -88,3 +88,18 @@ async def test_webhook_endpoint_back_after_a_long_outage_gets_everything_in_orde
 
     events = h.receiver.events()
     assert ["sync_complete"] + ["record_created"] * 5 == [e["event"] for e in events]
+
+
+async def test_disabling_during_a_run_sticks(h):
+    """A sync disabled while a run is in flight stays DISABLED when that run ends."""
+    for i in range(1500):
+        h.drive.add_file(f"f{i}.txt", content=b"x")
+    h.drive.latency = 0.05
+    await h.connect()
+    sync = await h.enable()
+    await h.runtime.scheduler.tick()
+    response = await h.api.post(f"/api/syncs/{sync['id']}/disable", headers=h.auth())
+    await h.runtime.scheduler.idle()
+
+    assert 200 == response.status_code
+    assert "DISABLED" == (await h.status(sync["id"]))["status"]
