@@ -32,6 +32,7 @@ from syncline.store.tables import credentials, outbox, projects, records, sync_e
 from syncline.types import Checkpoint, JSONObject
 
 __all__ = [
+    "LiveRecord",
     "NewCredential",
     "NewSync",
     "Progress",
@@ -110,6 +111,14 @@ class Progress:
     cursor: str | None
     checkpoint: Checkpoint | None
     checkpoint_type: SyncType | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRecord:
+    data: str
+    """The record's JSON text."""
+    external_id: str
+    is_folder: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -824,8 +833,8 @@ class Store:
         async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
-    async def get_record(self, sync_id: str, rid: str) -> tuple[str, str, bool] | None:
-        """(JSON text, external id, is folder) of a live record; None if absent or deleted."""
+    async def get_record(self, sync_id: str, rid: str) -> LiveRecord | None:
+        """A record that is not deleted; None if absent or deleted."""
         query = select(records.c.data, records.c.external_id, records.c.is_folder).where(
             records.c.sync_id == sync_id,
             records.c.record_id == rid,
@@ -833,7 +842,7 @@ class Store:
         )
         async with self.db.read() as conn:
             row = (await conn.execute(query)).first()
-        return None if row is None else (row[0], row[1], bool(row[2]))
+        return None if row is None else LiveRecord(row[0], row[1], bool(row[2]))
 
     # ------------------------------------------------------------------- outbox and event log
 

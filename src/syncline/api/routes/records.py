@@ -11,7 +11,9 @@ from starlette.background import BackgroundTask
 
 from syncline.api.deps import PrincipalDep, ServicesDep
 from syncline.api.paging import page_size, parse_cursor
+from syncline.domain.syncs import Sync
 from syncline.errors import NotDownloadable, NotFound
+from syncline.store.store import LiveRecord
 
 router = APIRouter(prefix="/api/syncs/{sync_id}/records")
 
@@ -40,26 +42,31 @@ async def pull(
     return Response(body, media_type="application/json")
 
 
-@router.get("/{record_id}")
-async def one(
+async def _live_record(
     sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
-) -> Response:
+) -> tuple[Sync, LiveRecord]:
+    """The caller's sync and one of its records that is not deleted; NotFound otherwise."""
     sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
     found = await services.store.get_record(sync.id, record_id)
     if found is None:
         raise NotFound("Record not found", code="RECORD_NOT_FOUND")
-    return Response(b'{"data":' + found[0].encode() + b"}", media_type="application/json")
+    return sync, found
+
+
+@router.get("/{record_id}")
+async def one(
+    sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    _, found = await _live_record(sync_id, record_id, principal, services)
+    return Response(b'{"data":' + found.data.encode() + b"}", media_type="application/json")
 
 
 @router.get("/{record_id}/content")
 async def content(
     sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
 ) -> StreamingResponse:
-    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
-    found = await services.store.get_record(sync.id, record_id)
-    if found is None:
-        raise NotFound("Record not found", code="RECORD_NOT_FOUND")
-    _, external_id, is_folder = found
+    sync, found = await _live_record(sync_id, record_id, principal, services)
+    external_id, is_folder = found.external_id, found.is_folder
     if is_folder:
         raise NotDownloadable("Folders have no content to download.")
     download = await services.connector(sync).download(external_id)
