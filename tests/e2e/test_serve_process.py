@@ -80,6 +80,7 @@ class Deployment:
 
     def wait_status(self, sync_id: str, status: str, timeout: float = 60) -> dict:
         deadline = time.monotonic() + timeout
+        body: dict = {}
         while time.monotonic() < deadline:
             body = self.call("GET", f"/api/syncs/{sync_id}").json()
             if body["status"] == status:
@@ -194,6 +195,7 @@ def test_sigkill_during_initial_sync_loses_and_repeats_nothing(deployment: Deplo
         "POST", "/api/syncs", json={"integration": "googledrive", "pipeline": "files"}
     ).json()["id"]
     deadline = time.monotonic() + 60
+    done = 0
     while time.monotonic() < deadline:
         done = d.call("GET", f"/api/syncs/{sid}").json()["summary"]["totalRecords"]
         if done >= 3000:

@@ -79,9 +79,7 @@ def test_migrations_match_the_tables(database_url):
 async def test_enable_is_idempotent(store):
     """Creating a sync with an existing id returns the existing sync, not a second one."""
     sync = await _sync(store)
-    again = NewSync(
-        sync.id, sync.project_id, "u", "googledrive", "files", "default", {}, None, None
-    )
+    again = NewSync(sync.id, sync.project_id, "u", "googledrive", "files", "default", {}, "c", None)
 
     found, created = await store.create_sync(again, NOW)
 

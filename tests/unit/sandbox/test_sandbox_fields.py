@@ -3,6 +3,7 @@
 import pytest
 
 from syncline.sandbox.fields import ANY_OBJECT, FieldsError, parse_fields, select, validate
+from syncline.types import JSON
 
 SCHEMA = {
     "kind": None,
@@ -67,7 +68,7 @@ def test_validate_accepts_anything_inside_opaque_objects_and_star():
 
 def test_select_keeps_only_selected_parts_of_lists_and_objects():
     """Selection applies to every element of a list and recurses into objects."""
-    value = {
+    value: JSON = {
         "kind": "k",
         "files": [{"id": "1", "name": "a", "owners": [{"emailAddress": "x", "me": True}]}],
     }

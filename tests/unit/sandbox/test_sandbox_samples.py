@@ -3,9 +3,15 @@
 import pytest
 
 import syncline.sandbox
-from syncline.sandbox import DriveState, generate, populate
+from syncline.sandbox import DriveFile, DriveState, generate, populate
 
 FOLDER = "application/vnd.google-apps.folder"
+
+
+def _file(state: DriveState, file_id: str) -> DriveFile:
+    found = state.get(file_id)
+    assert found is not None
+    return found
 
 
 def test_populate_builds_a_realistic_drive():
@@ -15,7 +21,7 @@ def test_populate_builds_a_realistic_drive():
 
     ids = populate(state)
 
-    mimes = {state.get(i).mime_type for i in ids.values() if state.get(i) is not None}
+    mimes = {_file(state, i).mime_type for i in ids.values() if state.get(i) is not None}
     assert {
         FOLDER,
         "application/vnd.google-apps.document",
@@ -25,9 +31,9 @@ def test_populate_builds_a_realistic_drive():
         "text/plain",
         "application/vnd.google-apps.shortcut",
     } <= mimes
-    assert state.get(ids["Old draft.txt"]).trashed
-    assert state.get(ids["Bob's notes"]).has_grant("alice@example.com")
-    assert ids["Engineering"] == state.get(ids["Engineering/runbook.txt"]).drive_id
+    assert _file(state, ids["Old draft.txt"]).trashed
+    assert _file(state, ids["Bob's notes"]).has_grant("alice@example.com")
+    assert ids["Engineering"] == _file(state, ids["Engineering/runbook.txt"]).drive_id
 
 
 def test_generate_counts_and_layout():
@@ -38,9 +44,9 @@ def test_generate_counts_and_layout():
 
     assert (9, 250) == (len(out.folder_ids), len(out.file_ids))
     assert 250 + 9 == len(state.changes)
-    parents = {state.get(f).parent for f in out.file_ids}
+    parents = {_file(state, f).parent for f in out.file_ids}
     assert set(out.folder_ids) == parents
-    top = [f for f in out.folder_ids if state.get(f).parent == state.root_id()]
+    top = [f for f in out.folder_ids if _file(state, f).parent == state.root_id()]
     assert 3 == len(top)
 
 
@@ -62,7 +68,7 @@ def test_generate_into_a_shared_drive():
 
     out = generate(state, 20, n_folders=2, drive_id=drive)
 
-    assert {drive} == {state.get(f).drive_id for f in out.file_ids}
+    assert {drive} == {_file(state, f).drive_id for f in out.file_ids}
 
 
 def test_generate_refuses_unknown_drive():
