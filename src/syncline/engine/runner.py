@@ -23,6 +23,7 @@ from syncline.domain.records import RecordCounts
 from syncline.domain.retry import INLINE_RETRY, SYNC_RETRY, RetryPolicy
 from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
 from syncline.engine.outcome import Decision, classify
+from syncline.engine.prefetch import prefetch
 from syncline.engine.scope import scope_changes
 from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost
 from syncline.store.store import Progress, RunWrite, Store
@@ -185,19 +186,21 @@ class SyncRunner:
         counts = RecordCounts()
         complete = bool(state.get("complete", True))
         resume = state.get("connector")
+        pages = prefetch(connector.list_all(resume if isinstance(resume, dict) else None))
         try:
-            async for page in connector.list_all(resume if isinstance(resume, dict) else None):
-                complete = complete and page.complete
-                counts += await self._store.commit_page(
-                    run,
-                    self._clock(),
-                    upserts=page.items,
-                    progress=Progress(
-                        cursor=cursor,
-                        checkpoint={"connector": page.checkpoint, "complete": complete},
-                        checkpoint_type=run_type,
-                    ),
-                )
+            async with contextlib.aclosing(pages):
+                async for page in pages:
+                    complete = complete and page.complete
+                    counts += await self._store.commit_page(
+                        run,
+                        self._clock(),
+                        upserts=page.items,
+                        progress=Progress(
+                            cursor=cursor,
+                            checkpoint={"connector": page.checkpoint, "complete": complete},
+                            checkpoint_type=run_type,
+                        ),
+                    )
         except CursorInvalid:
             # The listing's own page token went stale: list again from the start, same generation.
             await self._store.update_run(
@@ -241,19 +244,23 @@ class SyncRunner:
         assert sync.cursor is not None
         counts = RecordCounts()
         structure_changed = False
+        pages = prefetch(connector.changes(sync.cursor))
         try:
-            async for page in connector.changes(sync.cursor):
-                scoped = await scope_changes(
-                    page, connector.scope, lambda ids: self._store.active_folders(sync.id, ids)
-                )
-                structure_changed = structure_changed or scoped.structure_changed
-                counts += await self._store.commit_page(
-                    run,
-                    self._clock(),
-                    upserts=scoped.upserts,
-                    deletions=scoped.deletions,
-                    progress=Progress(cursor=page.cursor, checkpoint=None, checkpoint_type=None),
-                )
+            async with contextlib.aclosing(pages):
+                async for page in pages:
+                    scoped = await scope_changes(
+                        page, connector.scope, lambda ids: self._store.active_folders(sync.id, ids)
+                    )
+                    structure_changed = structure_changed or scoped.structure_changed
+                    counts += await self._store.commit_page(
+                        run,
+                        self._clock(),
+                        upserts=scoped.upserts,
+                        deletions=scoped.deletions,
+                        progress=Progress(
+                            cursor=page.cursor, checkpoint=None, checkpoint_type=None
+                        ),
+                    )
         except CursorInvalid:
             await self._warn(run, "The change cursor was rejected upstream; a full sync follows.")
             await self._store.update_run(

@@ -5,6 +5,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syncline.domain.ids import record_id, sync_id
 from syncline.domain.records import record_hash
@@ -91,3 +93,9 @@ def test_record_hash_ignores_key_order():
 def test_frequencies_of_the_contract():
     """Exactly the eight frequencies of the contract are accepted."""
     assert ["1m", "5m", "10m", "30m", "1h", "3h", "6h", "24h"] == list(FREQUENCIES)
+
+
+@given(st.uuids(), st.text(max_size=80))
+def test_record_id_is_the_standard_uuid5(sync, external_id):
+    """The fast record id equals the standard library's UUIDv5 for any sync and external id."""
+    assert str(uuid.uuid5(sync, external_id)) == record_id(str(sync), external_id)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from urllib.parse import quote
 
 import httpx
+import orjson
 from pydantic import BaseModel
 
 from syncline.connectors.base import ConnectorContext, ConnectorSpec, Download, Scope
@@ -80,8 +81,8 @@ def _objects(obj: JSONObject, key: str) -> list[JSONObject]:
 
 def _json_object(response: httpx.Response) -> JSONObject:
     try:
-        body = response.json()
-    except ValueError as exc:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError as exc:
         raise UpstreamResponseError(
             f"Google Drive sent a body that is not JSON (HTTP {response.status_code})",
             status_code=response.status_code,

@@ -48,6 +48,8 @@ def _timestamp(value: str | None) -> str | None:
     """RFC 3339 as UTC with milliseconds and `Z`, Drive's own form (`2024-05-02T10:11:12.345Z`)."""
     if value is None:
         return None
+    if len(value) == 24 and value[19] == "." and value[23] == "Z":
+        return value  # already Drive's canonical form: skip the parse on the hot path
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
