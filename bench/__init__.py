@@ -1,0 +1,1 @@
+"""Benchmarks: one command each, run against the sandbox Drive over real HTTP."""

@@ -1,0 +1,77 @@
+"""Shared benchmark plumbing: a Drive server process, per-run subprocesses, medians."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("SYNCLINE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass(frozen=True)
+class Drive:
+    url: str
+    access: str
+    refresh: str
+
+
+@contextmanager
+def drive_server(files: int) -> Iterator[Drive]:
+    """Serve a sandbox Drive with `files` generated files from another process."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.drive_server", "--files", str(files)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = json.loads(process.stdout.readline())
+        yield Drive(line["url"], line["access"], line["refresh"])
+    finally:
+        if process.stdin is not None:
+            process.stdin.close()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def run_json(module: str, *args: str, python: str = sys.executable) -> dict:
+    """Run `python -m module args` in a fresh process (clean peak RSS); its last line is JSON."""
+    out = subprocess.run(
+        [python, "-m", module, *args], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fresh_database(kind: str, tmp: Path, name: str) -> str:
+    """An empty database URL: a new SQLite file, or a new PostgreSQL database."""
+    if kind == "sqlite":
+        path = tmp / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    database = f"bench_{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
