@@ -86,6 +86,10 @@ class Database:
                     async with conn.begin():
                         yield conn
 
+    def native(self, sql: str) -> str:
+        """Raw SQL written with `?` placeholders, in this driver's parameter style."""
+        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
     def upsert(self, table: Table) -> Any:
         """INSERT ... ON CONFLICT support for this dialect (both share the same API)."""
         return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -180,6 +180,31 @@ def _credential_from_row(row: Row[Any]) -> Credential:
 
 def _tombstone(rid: str, external_id: str) -> str:
     return _dumps({"id": rid, "externalId": external_id, "deleted": True})
+
+
+def _record_json(rid: str, data: JSONObject) -> str:
+    """The stored record: `id` first, then the connector's fields in its order."""
+    if not data:
+        return _dumps({"id": rid})
+    return '{"id":"' + rid + '",' + _dumps(data)[1:]
+
+
+# Both statements take the same tuple: the columns, then the key (sync_id, record_id).
+_INSERT_RECORDS = (
+    "INSERT INTO records (seq, external_id, hash, deleted, is_folder, generation, changed_at_ms,"
+    " data, sync_id, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_UPDATE_RECORDS = (
+    "UPDATE records SET seq = ?, external_id = ?, hash = ?, deleted = ?, is_folder = ?,"
+    " generation = ?, changed_at_ms = ?, data = ? WHERE sync_id = ? AND record_id = ?"
+)
+
+
+def _tombstone_row(
+    sync_id: str, rid: str, external_id: str, seq: int, generation: int, now_ms: int
+) -> tuple[object, ...]:
+    data = _tombstone(rid, external_id)
+    return (seq, external_id, "", True, False, generation, now_ms, data, sync_id, rid)
 
 
 class Store:
@@ -616,8 +641,8 @@ class Store:
                 )
                 existing.update({r[0]: (r[1], r[2], r[3]) for r in rows})
 
-            inserts: list[dict[str, object]] = []
-            changes: list[dict[str, object]] = []
+            inserts: list[tuple[object, ...]] = []
+            changes: list[tuple[object, ...]] = []
             stamps: list[str] = []
             notices: list[Notice] = []
             created = updated = deleted = 0
@@ -630,17 +655,18 @@ class Store:
                         stamps.append(rid)
                     continue
                 seq += 1
-                row = {
-                    "b_record_id": rid,
-                    "seq": seq,
-                    "external_id": ext,
-                    "hash": digest,
-                    "deleted": False,
-                    "is_folder": item.is_folder,
-                    "generation": run.generation,
-                    "changed_at_ms": now_ms,
-                    "data": _dumps({"id": rid, **item.data}),
-                }
+                row = (
+                    seq,
+                    ext,
+                    digest,
+                    False,
+                    item.is_folder,
+                    run.generation,
+                    now_ms,
+                    _record_json(rid, item.data),
+                    sync_id,
+                    rid,
+                )
                 if known is None:
                     inserts.append(row)
                     total += 1
@@ -665,23 +691,14 @@ class Store:
                 seq += 1
                 active -= 1
                 deleted += 1
-                changes.append(self._tombstone_row(rid, ext, seq, run.generation, now_ms))
+                changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
                 notices.append(record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline))
 
+            # Plain driver executemany: this is the hot path of every sync.
             if inserts:
-                await conn.execute(
-                    insert(records),
-                    [
-                        {
-                            **{k: v for k, v in r.items() if k != "b_record_id"},
-                            "sync_id": sync_id,
-                            "record_id": r["b_record_id"],
-                        }
-                        for r in inserts
-                    ],
-                )
+                await conn.exec_driver_sql(self.db.native(_INSERT_RECORDS), inserts)
             if changes:
-                await conn.execute(self._record_update(sync_id), changes)
+                await conn.exec_driver_sql(self.db.native(_UPDATE_RECORDS), changes)
             for start in range(0, len(stamps), 900):
                 await conn.execute(
                     update(records)
@@ -709,39 +726,6 @@ class Store:
             )
             await self._add_outbox(conn, run.sync, notices, now)
         return RecordCounts(created, updated, deleted, processed=len(latest) + len(gone))
-
-    @staticmethod
-    def _tombstone_row(
-        rid: str, external_id: str, seq: int, generation: int, now_ms: int
-    ) -> dict[str, object]:
-        return {
-            "b_record_id": rid,
-            "seq": seq,
-            "external_id": external_id,
-            "hash": "",
-            "deleted": True,
-            "is_folder": False,
-            "generation": generation,
-            "changed_at_ms": now_ms,
-            "data": _tombstone(rid, external_id),
-        }
-
-    @staticmethod
-    def _record_update(sync_id: str) -> Any:  # Any: a Core statement for executemany
-        return (
-            update(records)
-            .where(records.c.sync_id == sync_id, records.c.record_id == bindparam("b_record_id"))
-            .values(
-                seq=bindparam("seq"),
-                external_id=bindparam("external_id"),
-                hash=bindparam("hash"),
-                deleted=bindparam("deleted"),
-                is_folder=bindparam("is_folder"),
-                generation=bindparam("generation"),
-                changed_at_ms=bindparam("changed_at_ms"),
-                data=bindparam("data"),
-            )
-        )
 
     async def active_folders(self, sync_id: str, external_ids: Iterable[str]) -> set[str]:
         """Which of these upstream ids are folders this sync holds (for folder-scoped syncs)."""
@@ -801,11 +785,11 @@ class Store:
                 notices = []
                 for rid, ext in rows:
                     seq += 1
-                    changes.append(self._tombstone_row(rid, ext, seq, run.generation, now_ms))
+                    changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
                     notices.append(
                         record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline)
                     )
-                await conn.execute(self._record_update(sync_id), changes)
+                await conn.exec_driver_sql(self.db.native(_UPDATE_RECORDS), changes)
                 await conn.execute(
                     update(syncs)
                     .where(syncs.c.id == sync_id)

@@ -35,12 +35,12 @@ def _str(obj: JSONObject, key: str) -> str | None:
 
 def _size(value: JSON) -> int | None:
     """Drive sends int64 as a string; native documents have no size at all."""
+    if isinstance(value, str):
+        return int(value) if value.isdigit() else None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
     return None
 
 
@@ -67,47 +67,47 @@ def normalize_file(file: JSONObject) -> Upsert:
     """One Drive file (folder, shortcut, native document or binary) as a File record.
 
     `data` is the File schema without `id`, which the store derives. It holds only what Drive
-    sends, so that an unchanged file hashes the same on every sync.
+    sends, so that an unchanged file hashes the same on every sync. This runs once per file of
+    every listing, so it reads the resource directly rather than through helpers.
 
     Raises:
         UpstreamResponseError: the resource has no `id`.
     """
-    external_id = _str(file, "id")
-    if external_id is None:
+    get = file.get
+    external_id = get("id")
+    if not isinstance(external_id, str) or not external_id:
         raise UpstreamResponseError("Google Drive returned a file without an id")
-    mime_type = _str(file, "mimeType") or ""
-    raw_parents = file.get("parents")
-    parents = (
-        tuple(p for p in raw_parents if isinstance(p, str) and p)
-        if isinstance(raw_parents, list)
-        else ()
-    )
-    md5 = _str(file, "md5Checksum")
+    mime_type = get("mimeType")
+    if not isinstance(mime_type, str):
+        mime_type = ""
+    raw_parents = get("parents")
+    parents: tuple[str, ...] = ()
+    if isinstance(raw_parents, list):
+        parents = tuple(p for p in raw_parents if isinstance(p, str) and p)
+    md5 = get("md5Checksum")
+    name = get("name")
 
     custom: JSONObject = {}
-    if (drive_id := _str(file, "driveId")) is not None:
+    drive_id = get("driveId")
+    if isinstance(drive_id, str) and drive_id:
         custom["driveId"] = drive_id
-    shortcut = file.get("shortcutDetails")
-    if mime_type == SHORTCUT_MIME_TYPE and isinstance(shortcut, dict):
-        custom["shortcutTargetId"] = _str(shortcut, "targetId")
-        custom["shortcutTargetMimeType"] = _str(shortcut, "targetMimeType")
+    if mime_type == SHORTCUT_MIME_TYPE:
+        shortcut = get("shortcutDetails")
+        if isinstance(shortcut, dict):
+            custom["shortcutTargetId"] = _str(shortcut, "targetId")
+            custom["shortcutTargetMimeType"] = _str(shortcut, "targetMimeType")
 
     data: JSONObject = {
         "externalId": external_id,
-        "name": _str(file, "name") or "",
+        "name": name if isinstance(name, str) else "",
         "mimeType": mime_type,
-        "size": _size(file.get("size")),
+        "size": _size(get("size")),
         "url": _str(file, "webViewLink"),
         "thumbnailUrl": _str(file, "thumbnailLink"),
         "createdAt": _timestamp(_str(file, "createdTime")),
         "updatedAt": _timestamp(_str(file, "modifiedTime")),
-        "hash": {"type": "MD5", "value": md5} if md5 is not None else None,
+        "hash": {"type": "MD5", "value": md5} if isinstance(md5, str) and md5 else None,
         "parentFolderId": parents[0] if parents else None,
         "customFields": custom,
     }
-    return Upsert(
-        external_id=external_id,
-        data=data,
-        is_folder=mime_type == FOLDER_MIME_TYPE,
-        parent_ids=parents,
-    )
+    return Upsert(external_id, data, mime_type == FOLDER_MIME_TYPE, parents)
