@@ -134,7 +134,7 @@ class SyncRunner:
             owner=owner,
             trace_id=trace_id,
             lease_for=self.settings.lease_for,
-            emit_record_events=run_type is not SyncType.INITIAL,
+            initial=run_type is SyncType.INITIAL,
             generation=sync.generation,
         )
 
@@ -419,7 +419,7 @@ def _with_generation(run: RunWrite, generation: int) -> RunWrite:
         owner=run.owner,
         trace_id=run.trace_id,
         lease_for=run.lease_for,
-        emit_record_events=run.emit_record_events,
+        initial=run.initial,
         generation=generation,
     )
 

@@ -100,7 +100,9 @@ class RunWrite:
     owner: str
     trace_id: str
     lease_for: timedelta
-    emit_record_events: bool
+    initial: bool
+    """An initial listing: it sends no record events, and a page adds records only (see
+    `commit_page`)."""
     generation: int
 
 
@@ -194,6 +196,7 @@ _INSERT_RECORDS = (
     "INSERT INTO records (seq, external_id, hash, deleted, is_folder, generation, changed_at_ms,"
     " data, sync_id, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+_INSERT_NEW_RECORDS = _INSERT_RECORDS + " ON CONFLICT (sync_id, record_id) DO NOTHING"
 _UPDATE_RECORDS = (
     "UPDATE records SET seq = ?, external_id = ?, hash = ?, deleted = ?, is_folder = ?,"
     " generation = ?, changed_at_ms = ?, data = ? WHERE sync_id = ? AND record_id = ?"
@@ -618,18 +621,10 @@ class Store:
         ids = {ext: record_id(sync_id, ext) for ext in (*latest, *gone)}
         now_ms = int(now.timestamp() * 1000)
 
+        if run.initial and not gone:
+            return await self._insert_page(run, now, list(latest.values()), progress)
         async with self.db.write() as conn:
-            claimed = await conn.execute(
-                update(syncs)
-                .where(syncs.c.id == sync_id, syncs.c.lease_owner == run.owner)
-                .values(lease_expires_at=now + run.lease_for)
-                .returning(syncs.c.last_seq, syncs.c.total_records, syncs.c.active_records)
-            )
-            head = claimed.first()
-            if head is None:
-                raise LeaseLost(f"sync {sync_id} is no longer leased by {run.owner}")
-            seq, total, active = head
-
+            seq, total, active = await self._claim_page(conn, run, now)
             existing: dict[str, tuple[str, bool, int]] = {}
             wanted = list(ids.values())
             for start in range(0, len(wanted), 900):
@@ -681,7 +676,7 @@ class Store:
                 else:
                     updated += 1
                     event = WebhookEvent.RECORD_UPDATED
-                if run.emit_record_events:
+                if not run.initial:
                     notices.append(record_notice(event, rid, run.sync.pipeline))
             for ext in gone:
                 rid = ids[ext]
@@ -708,24 +703,87 @@ class Store:
                     )
                     .values(generation=run.generation)
                 )
-            await conn.execute(
-                update(syncs)
-                .where(syncs.c.id == sync_id)
-                .values(
-                    last_seq=seq,
-                    total_records=total,
-                    active_records=active,
-                    cursor=progress.cursor,
-                    **_columns(
-                        {
-                            "checkpoint": progress.checkpoint,
-                            "checkpoint_type": progress.checkpoint_type,
-                        }
-                    ),
-                )
-            )
+            await self._advance(conn, sync_id, seq, total, active, progress)
             await self._add_outbox(conn, run.sync, notices, now)
         return RecordCounts(created, updated, deleted, processed=len(latest) + len(gone))
+
+    async def _insert_page(
+        self, run: RunWrite, now: datetime, items: list[Upsert], progress: Progress
+    ) -> RecordCounts:
+        """The initial listing's fast path: insert the page, skipping records already held.
+
+        An initial listing only meets records it wrote itself (a resumed or restarted listing
+        can list a file twice), so there is nothing to compare: the row count says how many were
+        new. A file changed between two such listings is caught by the change feed, whose token
+        was taken before the listing began.
+        """
+        sync_id = run.sync.id
+        now_ms = int(now.timestamp() * 1000)
+        async with self.db.write() as conn:
+            seq, total, active = await self._claim_page(conn, run, now)
+            rows = []
+            for item in items:
+                rid = record_id(sync_id, item.external_id)
+                seq += 1
+                rows.append(
+                    (
+                        seq,
+                        item.external_id,
+                        record_hash(item.data),
+                        False,
+                        item.is_folder,
+                        run.generation,
+                        now_ms,
+                        _record_json(rid, item.data),
+                        sync_id,
+                        rid,
+                    )
+                )
+            added = 0
+            if rows:
+                result = await conn.exec_driver_sql(self.db.native(_INSERT_NEW_RECORDS), rows)
+                added = result.rowcount
+            await self._advance(conn, sync_id, seq, total + added, active + added, progress)
+        return RecordCounts(created=added, processed=len(items))
+
+    async def _claim_page(
+        self, conn: AsyncConnection, run: RunWrite, now: datetime
+    ) -> tuple[int, int, int]:
+        """Check and extend the lease; (last seq, total, active) of the sync."""
+        claimed = await conn.execute(
+            update(syncs)
+            .where(syncs.c.id == run.sync.id, syncs.c.lease_owner == run.owner)
+            .values(lease_expires_at=now + run.lease_for)
+            .returning(syncs.c.last_seq, syncs.c.total_records, syncs.c.active_records)
+        )
+        head = claimed.first()
+        if head is None:
+            raise LeaseLost(f"sync {run.sync.id} is no longer leased by {run.owner}")
+        return int(head[0]), int(head[1]), int(head[2])
+
+    async def _advance(
+        self,
+        conn: AsyncConnection,
+        sync_id: str,
+        seq: int,
+        total: int,
+        active: int,
+        progress: Progress,
+    ) -> None:
+        """Store the sync's new counters and where its run stands, with the page."""
+        await conn.execute(
+            update(syncs)
+            .where(syncs.c.id == sync_id)
+            .values(
+                last_seq=seq,
+                total_records=total,
+                active_records=active,
+                cursor=progress.cursor,
+                **_columns(
+                    {"checkpoint": progress.checkpoint, "checkpoint_type": progress.checkpoint_type}
+                ),
+            )
+        )
 
     async def active_folders(self, sync_id: str, external_ids: Iterable[str]) -> set[str]:
         """Which of these upstream ids are folders this sync holds (for folder-scoped syncs)."""

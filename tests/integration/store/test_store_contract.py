@@ -56,7 +56,7 @@ async def _sync(store: Store, name: str = "default"):
 async def _leased(store: Store, sync, owner="w1"):
     claimed = await store.claim_due(owner, NOW, 10, LEASE)
     assert [sync.id] == [s.id for s in claimed]
-    return RunWrite(claimed[0], owner, str(uuid.uuid4()), LEASE, True, claimed[0].generation)
+    return RunWrite(claimed[0], owner, str(uuid.uuid4()), LEASE, False, claimed[0].generation)
 
 
 def _items(*names: str, version: int = 1) -> list[Upsert]:
@@ -141,7 +141,7 @@ async def test_a_lost_lease_refuses_the_write(store):
     """A worker whose lease was taken over cannot commit a page: nothing is written."""
     sync = await _sync(store)
     run = await _leased(store, sync)
-    stolen = RunWrite(run.sync, "intruder", run.trace_id, LEASE, True, 1)
+    stolen = RunWrite(run.sync, "intruder", run.trace_id, LEASE, False, 1)
 
     with pytest.raises(LeaseLost):
         await store.commit_page(stolen, NOW, upserts=_items("a"), progress=PROGRESS)
@@ -164,7 +164,7 @@ async def test_sweep_tombstones_what_the_full_listing_missed(store):
     sync = await _sync(store)
     run = await _leased(store, sync)
     await store.commit_page(run, NOW, upserts=_items("a", "b", "c"), progress=PROGRESS)
-    full = RunWrite(run.sync, run.owner, run.trace_id, LEASE, True, 2)
+    full = RunWrite(run.sync, run.owner, run.trace_id, LEASE, False, 2)
     await store.commit_page(full, NOW, upserts=_items("a", "c"), progress=PROGRESS)
 
     assert 1 == await store.count_unseen(sync.id, 2)
@@ -213,3 +213,19 @@ async def test_refresh_claim_is_exclusive(store):
     assert await store.claim_refresh(cid, NOW, NOW + timedelta(seconds=30))
     assert not await store.claim_refresh(cid, NOW, NOW + timedelta(seconds=30))
     assert await store.claim_refresh(cid, NOW + timedelta(seconds=31), NOW + timedelta(seconds=60))
+
+
+async def test_initial_pages_skip_records_already_listed(store):
+    """An initial listing that meets a file twice (a restarted listing) keeps one record and
+    counts it once."""
+    sync = await _sync(store)
+    run = await _leased(store, sync)
+    initial = RunWrite(run.sync, run.owner, run.trace_id, LEASE, True, 1)
+    first = await store.commit_page(initial, NOW, upserts=_items("a", "b"), progress=PROGRESS)
+    again = await store.commit_page(initial, NOW, upserts=_items("b", "c"), progress=PROGRESS)
+    page = await store.records_page(sync.id, 0, 10)
+    fresh = await store.get_sync(sync.id)
+
+    assert (2, 1) == (first.created, again.created)
+    assert ["a", "b", "c"] == [orjson.loads(r)["externalId"] for r in page.rows]
+    assert (3, 3) == (fresh.total_records, fresh.active_records)
