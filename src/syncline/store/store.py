@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import orjson
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
@@ -44,6 +46,32 @@ __all__ = [
 
 
 _STOPPED = (SyncStatus.DISABLED.value, SyncStatus.ERRORED.value)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _atomic(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Let a write transaction finish even if its caller is cancelled mid-way.
+
+    A cancelled await inside a SQLite transaction can strand the connection with the write
+    lock held; run the write as its own task instead, and let the cancellation reach the caller
+    at once while the transaction commits or rolls back cleanly behind it.
+    """
+
+    @functools.wraps(method)
+    async def atomic(*args: P.args, **kwargs: P.kwargs) -> R:
+        task = asyncio.ensure_future(method(*args, **kwargs))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+        return await asyncio.shield(task)
+
+    return atomic
+
+
+_pending: set[asyncio.Future[Any]] = set()
+"""Writes running on after their caller was cancelled (kept referenced until they end)."""
 
 
 def _dumps(value: object) -> str:
@@ -218,6 +246,7 @@ class Store:
 
     # ----------------------------------------------------------------------------- projects
 
+    @_atomic
     async def save_project(self, project: Project, now: datetime) -> None:
         """Create the project or replace its key and webhook settings."""
         values = {
@@ -248,6 +277,7 @@ class Store:
 
     # -------------------------------------------------------------------------- credentials
 
+    @_atomic
     async def add_credential(self, new: NewCredential, now: datetime) -> Credential:
         cid = str(uuid.uuid4())
         async with self.db.write() as conn:
@@ -333,6 +363,7 @@ class Store:
             refresh_lock_until=m["refresh_lock_until"],
         )
 
+    @_atomic
     async def claim_refresh(self, cid: str, now: datetime, until: datetime) -> bool:
         """Take the right to refresh this credential's token; False if another process has it."""
         stmt = (
@@ -349,6 +380,7 @@ class Store:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount == 1
 
+    @_atomic
     async def save_tokens(
         self,
         cid: str,
@@ -370,12 +402,14 @@ class Store:
         async with self.db.write() as conn:
             await conn.execute(update(credentials).where(credentials.c.id == cid).values(**values))
 
+    @_atomic
     async def release_refresh(self, cid: str) -> None:
         async with self.db.write() as conn:
             await conn.execute(
                 update(credentials).where(credentials.c.id == cid).values(refresh_lock_until=None)
             )
 
+    @_atomic
     async def invalidate_credential(
         self, cid: str, reason: str, now: datetime, *, delete_row: bool
     ) -> list[Sync]:
@@ -427,6 +461,7 @@ class Store:
 
     # -------------------------------------------------------------------------------- syncs
 
+    @_atomic
     async def create_sync(self, new: NewSync, now: datetime) -> tuple[Sync, bool]:
         """Insert the sync unless it exists; returns it and whether it was created."""
         stmt = self.db.upsert(syncs).values(
@@ -478,6 +513,7 @@ class Store:
             rows = await conn.execute(query.order_by(syncs.c.created_at, syncs.c.id))
             return [_sync_from_row(r) for r in rows]
 
+    @_atomic
     async def update_sync(self, sync_id: str, now: datetime, **values: object) -> None:
         """Change columns of a sync from the API (status, frequency, credential, run requests)."""
         async with self.db.write() as conn:
@@ -487,6 +523,7 @@ class Store:
                 .values(updated_at=now, **_columns(values))
             )
 
+    @_atomic
     async def delete_sync(self, sync_id: str) -> None:
         """Delete the sync with its records, checkpoint and event log."""
         async with self.db.write() as conn:
@@ -494,6 +531,7 @@ class Store:
             await conn.execute(delete(sync_events).where(sync_events.c.sync_id == sync_id))
             await conn.execute(delete(syncs).where(syncs.c.id == sync_id))
 
+    @_atomic
     async def claim_due(
         self, owner: str, now: datetime, limit: int, lease_for: timedelta
     ) -> list[Sync]:
@@ -522,6 +560,7 @@ class Store:
             rows = await conn.execute(select(syncs).where(syncs.c.id.in_(ids)))
             return [_sync_from_row(r) for r in rows]
 
+    @_atomic
     async def release_all_leases(self) -> int:
         """Free every sync lease (embedded mode at start: no other process can hold one)."""
         stmt = (
@@ -532,6 +571,7 @@ class Store:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount
 
+    @_atomic
     async def heartbeat(self, sync_id: str, owner: str, until: datetime) -> bool:
         """Extend the lease; False if this owner lost it."""
         stmt = (
@@ -542,12 +582,14 @@ class Store:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount == 1
 
+    @_atomic
     async def log(
         self, sync: Sync, trace_id: str, entries: Sequence[LogEntry], now: datetime
     ) -> None:
         async with self.db.write() as conn:
             await self._add_log(conn, sync, trace_id, entries, now)
 
+    @_atomic
     async def update_run(
         self,
         run: RunWrite,
@@ -580,6 +622,7 @@ class Store:
             await self._add_outbox(conn, run.sync, notices, now)
             await self._add_log(conn, run.sync, run.trace_id, entries, now)
 
+    @_atomic
     async def error_run(
         self, run: RunWrite, reason: str, sync_type: SyncType, now: datetime
     ) -> None:
@@ -598,6 +641,7 @@ class Store:
 
     # ------------------------------------------------------------------------------ records
 
+    @_atomic
     async def commit_page(
         self,
         run: RunWrite,
@@ -809,6 +853,7 @@ class Store:
         async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
+    @_atomic
     async def sweep_unseen(self, run: RunWrite, now: datetime, *, batch: int = 1000) -> int:
         """Tombstone, batch by batch, the active records the finished full listing did not see."""
         sync_id = run.sync.id
@@ -957,6 +1002,7 @@ class Store:
             for r in rows
         ]
 
+    @_atomic
     async def claim_deliveries(
         self, now: datetime, limit: int, lease_for: timedelta
     ) -> list[tuple[OutboxItem, str | None, str | None]]:
@@ -1010,6 +1056,7 @@ class Store:
             for m in (r._mapping for r in rows)
         ]
 
+    @_atomic
     async def finish_delivery(
         self,
         item: OutboxItem,
