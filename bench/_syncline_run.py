@@ -46,13 +46,19 @@ async def initial(database_url: str, drive_url: str, access: str, refresh: str) 
         await api.post(
             "/api/credentials",
             headers=headers,
-            json={"integration": "googledrive", "accessToken": access, "refreshToken": refresh,
-                  "expiresAt": expires},
+            json={
+                "integration": "googledrive",
+                "accessToken": access,
+                "refreshToken": refresh,
+                "expiresAt": expires,
+            },
         )
         started = time.perf_counter()
         sync = (
             await api.post(
-                "/api/syncs", headers=headers, json={"integration": "googledrive", "pipeline": "files"}
+                "/api/syncs",
+                headers=headers,
+                json={"integration": "googledrive", "pipeline": "files"},
             )
         ).json()
         while await runtime.scheduler.tick():

@@ -1,4 +1,4 @@
-"""dlt lives in its own virtualenv (bench/.venv-dlt), installed on first use, never in Syncline's."""
+"""dlt lives in its own virtualenv (bench/.venv-dlt), installed on first use, not in ours."""
 
 from __future__ import annotations
 

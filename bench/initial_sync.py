@@ -47,8 +47,16 @@ def main() -> None:
                 url = fresh_database(kind, tmp, f"initial_{i}")
                 runs.append(
                     run_json(
-                        "bench._syncline_run", "initial", "--db", url, "--drive", drive.url,
-                        "--access", drive.access, "--refresh", drive.refresh,
+                        "bench._syncline_run",
+                        "initial",
+                        "--db",
+                        url,
+                        "--drive",
+                        drive.url,
+                        "--access",
+                        drive.access,
+                        "--refresh",
+                        drive.refresh,
                     )
                 )
             record(f"syncline {kind}", runs)
@@ -57,8 +65,15 @@ def main() -> None:
             for destination in ("sqlite", "duckdb"):
                 runs = [
                     run_json(
-                        "bench._dlt_load", "--drive", drive.url, "--access", drive.access,
-                        "--destination", destination, "--path", str(tmp / f"dlt_{destination}_{i}.db"),
+                        "bench._dlt_load",
+                        "--drive",
+                        drive.url,
+                        "--access",
+                        drive.access,
+                        "--destination",
+                        destination,
+                        "--path",
+                        str(tmp / f"dlt_{destination}_{i}.db"),
                         python=python,
                     )
                     for i in range(args.runs)

@@ -30,7 +30,15 @@ from syncline.domain.records import RecordCounts, Upsert, record_hash
 from syncline.domain.syncs import Sync, SyncStatus, SyncType
 from syncline.errors import LeaseLost
 from syncline.store.database import Database
-from syncline.store.tables import credentials, outbox, projects, records, sync_events, syncs
+from syncline.store.tables import (
+    credentials,
+    outbox,
+    projects,
+    record_blocks,
+    records,
+    sync_events,
+    syncs,
+)
 from syncline.types import Checkpoint, JSONObject
 
 __all__ = [
@@ -157,6 +165,8 @@ class RecordPage:
     """Each record's JSON text, ready to be spliced into a response."""
     last_seq: int | None
     last_changed_ms: int | None
+    remaining: int
+    """How many records follow this page in the feed."""
 
 
 def _sync_from_row(row: Row[Any]) -> Sync:
@@ -228,6 +238,27 @@ _INSERT_NEW_RECORDS = _INSERT_RECORDS + " ON CONFLICT (sync_id, record_id) DO NO
 _UPDATE_RECORDS = (
     "UPDATE records SET seq = ?, external_id = ?, hash = ?, deleted = ?, is_folder = ?,"
     " generation = ?, changed_at_ms = ?, data = ? WHERE sync_id = ? AND record_id = ?"
+)
+
+
+SEQ_BLOCK = 4096
+"""Sequence numbers per `record_blocks` row."""
+
+_FEED_PAGE = (
+    "SELECT seq, changed_at_ms, data FROM records WHERE sync_id = ? AND seq > ?"
+    " ORDER BY seq LIMIT ?"
+)
+_COUNT_AFTER = (
+    "SELECT (SELECT count(*) FROM records WHERE sync_id = ? AND seq > ? AND seq < ?)"
+    " + (SELECT coalesce(sum(live), 0) FROM record_blocks WHERE sync_id = ? AND block > ?)"
+)
+_ADD_TO_BLOCK = (
+    "INSERT INTO record_blocks (sync_id, block, live) VALUES (?, ?, ?)"
+    " ON CONFLICT (sync_id, block) DO UPDATE SET live = record_blocks.live + excluded.live"
+)
+_SET_BLOCK = (
+    "INSERT INTO record_blocks (sync_id, block, live) VALUES (?, ?, ?)"
+    " ON CONFLICT (sync_id, block) DO UPDATE SET live = excluded.live"
 )
 
 
@@ -528,6 +559,7 @@ class Store:
         """Delete the sync with its records, checkpoint and event log."""
         async with self.db.write() as conn:
             await conn.execute(delete(records).where(records.c.sync_id == sync_id))
+            await conn.execute(delete(record_blocks).where(record_blocks.c.sync_id == sync_id))
             await conn.execute(delete(sync_events).where(sync_events.c.sync_id == sync_id))
             await conn.execute(delete(syncs).where(syncs.c.id == sync_id))
 
@@ -669,16 +701,22 @@ class Store:
             return await self._insert_page(run, now, list(latest.values()), progress)
         async with self.db.write() as conn:
             seq, total, active = await self._claim_page(conn, run, now)
-            existing: dict[str, tuple[str, bool, int]] = {}
+            first_seq = seq + 1
+            existing: dict[str, tuple[str, bool, int, int]] = {}
             wanted = list(ids.values())
             for start in range(0, len(wanted), 900):
                 chunk = wanted[start : start + 900]
                 rows = await conn.execute(
                     select(
-                        records.c.record_id, records.c.hash, records.c.deleted, records.c.generation
+                        records.c.record_id,
+                        records.c.hash,
+                        records.c.deleted,
+                        records.c.generation,
+                        records.c.seq,
                     ).where(records.c.sync_id == sync_id, records.c.record_id.in_(chunk))
                 )
-                existing.update({r[0]: (r[1], r[2], r[3]) for r in rows})
+                existing.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
+            moved: list[int] = []
 
             inserts: list[tuple[object, ...]] = []
             changes: list[tuple[object, ...]] = []
@@ -712,6 +750,7 @@ class Store:
                     active += 1
                 else:
                     changes.append(row)
+                    moved.append(known[3])
                     if known[1]:
                         active += 1  # a tombstone came back
                 if known is None or known[1]:
@@ -730,6 +769,7 @@ class Store:
                 seq += 1
                 active -= 1
                 deleted += 1
+                moved.append(known[3])
                 changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
                 notices.append(record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline))
 
@@ -747,9 +787,46 @@ class Store:
                     )
                     .values(generation=run.generation)
                 )
+            await self._count_blocks(conn, sync_id, moved, first_seq, seq)
             await self._advance(conn, sync_id, seq, total, active, progress)
             await self._add_outbox(conn, run.sync, notices, now)
         return RecordCounts(created, updated, deleted, processed=len(latest) + len(gone))
+
+    async def _count_blocks(
+        self, conn: AsyncConnection, sync_id: str, moved: list[int], first: int, last: int
+    ) -> None:
+        """Keep `record_blocks` exact: live records per block of sequence numbers.
+
+        Records that moved leave their old block (a known -1 each); the blocks that received the
+        page's new sequence numbers `first..last` are recounted, which also covers duplicates an
+        insert skipped. The records feed then counts what remains after a cursor by reading one
+        partial block and summing the rest, whatever the feed's length.
+        """
+        if last < first and not moved:
+            return
+        recounted = (
+            set(range(first // SEQ_BLOCK, last // SEQ_BLOCK + 1)) if last >= first else set()
+        )
+        deltas: dict[int, int] = {}
+        for old in moved:
+            block = old // SEQ_BLOCK
+            if block not in recounted:
+                deltas[block] = deltas.get(block, 0) - 1
+        if deltas:
+            await conn.exec_driver_sql(
+                self.db.native(_ADD_TO_BLOCK), [(sync_id, b, d) for b, d in deltas.items()]
+            )
+        if recounted:
+            lo, hi = min(recounted) * SEQ_BLOCK, (max(recounted) + 1) * SEQ_BLOCK
+            counts = await conn.execute(
+                select((records.c.seq // SEQ_BLOCK).label("block"), func.count())
+                .where(records.c.sync_id == sync_id, records.c.seq >= lo, records.c.seq < hi)
+                .group_by("block")
+            )
+            found = {int(block): int(n) for block, n in counts}
+            await conn.exec_driver_sql(
+                self.db.native(_SET_BLOCK), [(sync_id, b, found.get(b, 0)) for b in recounted]
+            )
 
     async def _insert_page(
         self, run: RunWrite, now: datetime, items: list[Upsert], progress: Progress
@@ -787,6 +864,7 @@ class Store:
             if rows:
                 result = await conn.exec_driver_sql(self.db.native(_INSERT_NEW_RECORDS), rows)
                 added = result.rowcount
+                await self._count_blocks(conn, sync_id, [], seq - len(rows) + 1, seq)
             await self._advance(conn, sync_id, seq, total + added, active + added, progress)
         return RecordCounts(created=added, processed=len(items))
 
@@ -873,7 +951,7 @@ class Store:
                 seq, active = head
                 rows = (
                     await conn.execute(
-                        select(records.c.record_id, records.c.external_id)
+                        select(records.c.record_id, records.c.external_id, records.c.seq)
                         .where(
                             records.c.sync_id == sync_id,
                             records.c.deleted.is_(False),
@@ -886,13 +964,15 @@ class Store:
                     return swept
                 changes = []
                 notices = []
-                for rid, ext in rows:
+                first_seq = seq + 1
+                for rid, ext, _old in rows:
                     seq += 1
                     changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
                     notices.append(
                         record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline)
                     )
                 await conn.exec_driver_sql(self.db.native(_UPDATE_RECORDS), changes)
+                await self._count_blocks(conn, sync_id, [r[2] for r in rows], first_seq, seq)
                 await conn.execute(
                     update(syncs)
                     .where(syncs.c.id == sync_id)
@@ -902,23 +982,32 @@ class Store:
                 swept += len(rows)
 
     async def records_page(self, sync_id: str, after_seq: int, limit: int) -> RecordPage:
-        """Up to `limit` records changed after `after_seq`, in change order (keyset, no OFFSET)."""
-        query = (
-            select(records.c.seq, records.c.changed_at_ms, records.c.data)
-            .where(records.c.sync_id == sync_id, records.c.seq > after_seq)
-            .order_by(records.c.seq)
-            .limit(limit)
-        )
+        """Up to `limit` records changed after `after_seq`, in change order, and how many follow.
+
+        Keyset pagination on (sync_id, seq): the cost does not depend on the cursor's depth.
+        """
         async with self.db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        if not rows:
-            return RecordPage([], None, None)
-        return RecordPage([r[2] for r in rows], rows[-1][0], max(r[1] for r in rows))
+            found = await conn.exec_driver_sql(
+                self.db.native(_FEED_PAGE), (sync_id, after_seq, limit)
+            )
+            rows: Sequence[Any] = found.all()  # Any: (seq, changed_at_ms, data) driver rows
+            if not rows:
+                return RecordPage([], None, None, 0)
+            last = int(rows[-1][0])
+            remaining = await self._count_after(conn, sync_id, last)
+        return RecordPage([r[2] for r in rows], last, max(r[1] for r in rows), remaining)
 
     async def count_after(self, sync_id: str, after_seq: int) -> int:
-        query = select(func.count()).where(records.c.sync_id == sync_id, records.c.seq > after_seq)
+        """How many records the feed holds after `after_seq`."""
         async with self.db.read() as conn:
-            return int((await conn.execute(query)).scalar_one())
+            return await self._count_after(conn, sync_id, after_seq)
+
+    async def _count_after(self, conn: AsyncConnection, sync_id: str, after_seq: int) -> int:
+        # One partial block counted row by row, the blocks after it summed (see _count_blocks).
+        block = after_seq // SEQ_BLOCK
+        args = (sync_id, after_seq, (block + 1) * SEQ_BLOCK, sync_id, block)
+        found = await conn.exec_driver_sql(self.db.native(_COUNT_AFTER), args)
+        return int(found.scalar_one())
 
     async def get_record(self, sync_id: str, rid: str) -> LiveRecord | None:
         """A record that is not deleted; None if absent or deleted."""

@@ -140,6 +140,16 @@ records = Table(
     Index(None, "sync_id", "seq", unique=True),
 )
 
+# Live records per block of 4096 sequence numbers, so the feed can count what follows a cursor
+# without scanning it (see Store._count_blocks).
+record_blocks = Table(
+    "record_blocks",
+    metadata,
+    Column("sync_id", ID, primary_key=True),
+    Column("block", BigInteger, primary_key=True),
+    Column("live", BigInteger, nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,

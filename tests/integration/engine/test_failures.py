@@ -202,23 +202,26 @@ async def test_stale_change_cursor_falls_back_to_a_full_sync(h):
 async def test_a_killed_run_resumes_without_duplicates(h):
     """A run cancelled mid-listing resumes from its last committed page; the feed holds each
     file exactly once."""
-    for i in range(3000):
-        h.drive.add_file(f"f{i:04d}.txt", content=b"x")
-    h.drive.latency = 0.05
+    total = 10_000
+    for i in range(total):
+        h.drive.add_file(f"f{i:05d}.txt", content=b"x")
     await h.connect()
     sync = await h.enable()
     await h.runtime.scheduler.tick()
     while (await h.status(sync["id"]))["summary"]["totalRecords"] == 0:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
+    h.drive.latency = 2.0  # the pages still to come are slow: the kill lands mid-listing
+    await asyncio.sleep(0.1)
     for task in list(h.runtime.scheduler._running):
         task.cancel()
     await h.runtime.scheduler.idle()
     partial = (await h.status(sync["id"]))["summary"]["totalRecords"]
     h.drive.latency = 0.0
+    h.clock.advance(seconds=61)  # as after a crash: the lease has expired
     await h.settle()
 
     records, _ = await h.pull(sync["id"], page_size=1000)
-    assert 0 < partial < 3000
-    assert 3000 == len(records)
-    assert 3000 == len({r["externalId"] for r in records})
+    assert 0 < partial < total
+    assert total == len(records)
+    assert total == len({r["externalId"] for r in records})
     assert 1 == len(h.receiver.events("sync_complete"))

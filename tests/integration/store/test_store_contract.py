@@ -229,3 +229,30 @@ async def test_initial_pages_skip_records_already_listed(store):
     assert (2, 1) == (first.created, again.created)
     assert ["a", "b", "c"] == [orjson.loads(r)["externalId"] for r in page.rows]
     assert (3, 3) == (fresh.total_records, fresh.active_records)
+
+
+async def test_remaining_counts_stay_exact_as_records_move(store):
+    """What remains after any cursor is exact while records are created, updated and deleted
+    across many blocks of sequence numbers."""
+    sync = await _sync(store)
+    run = await _leased(store, sync)
+    initial = RunWrite(run.sync, run.owner, run.trace_id, LEASE, True, 1)
+    names = [f"f{i:05d}" for i in range(9000)]
+    for start in range(0, 9000, 1000):
+        await store.commit_page(
+            initial, NOW, upserts=_items(*names[start : start + 1000]), progress=PROGRESS
+        )
+    await store.commit_page(run, NOW, upserts=_items(*names[::7], version=2), progress=PROGRESS)
+    await store.commit_page(run, NOW, upserts=[], deletions=names[3::11], progress=PROGRESS)
+    full = RunWrite(run.sync, run.owner, run.trace_id, LEASE, False, 2)
+    await store.commit_page(full, NOW, upserts=_items(*names[:4000]), progress=PROGRESS)
+    await store.sweep_unseen(full, NOW, batch=700)
+
+    fresh = await store.get_sync(sync.id)
+    every = [0, 1, 4095, 4096, 4097, 8191, 9000, 12000, fresh.last_seq - 1, fresh.last_seq]
+    for cursor in every:
+        page = await store.records_page(sync.id, cursor, 100_000)
+
+        assert len(page.rows) == await store.count_after(sync.id, cursor)
+    assert 9000 == fresh.total_records
+    assert 9000 == await store.count_after(sync.id, 0)

@@ -27,11 +27,10 @@ async def pull(
     after = parse_cursor(request, services.cursors, "r", sync.id)
     page = await services.store.records_page(sync.id, after, size)
     last = page.last_seq if page.last_seq is not None else after
-    remaining = await services.store.count_after(sync.id, last) if page.rows else 0
     paging = {
         "totalRecords": sync.total_records,
         "totalActiveRecords": sync.active_records,
-        "remainingRecords": remaining,
+        "remainingRecords": page.remaining,
         "cursor": services.cursors.encode("r", sync.id, last),
         "lastSeen": page.last_changed_ms,
     }
