@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import orjson
 
 from bench.common import ROOT, fresh_database, median, table
 from syncline.auth import generate_signing_key, mint_user_token
@@ -120,7 +121,8 @@ def measure(url: str, records: int, runs: int) -> dict[str, float]:
                 cursors = []
                 while True:
                     params = {"pageSize": PAGE, **({"cursor": cursor} if cursor else {})}
-                    body = client.get(f"/api/syncs/{sid}/records", params=params).json()
+                    response = client.get(f"/api/syncs/{sid}/records", params=params)
+                    body = orjson.loads(response.content)
                     count += len(body["data"])
                     cursors.append(cursor)
                     cursor = body["paging"]["cursor"]
