@@ -125,9 +125,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # A larger page cache and memory-mapped reads keep big record tables off the disk path.
+        # A larger page cache keeps the indexes of big record tables off the disk path.
         cursor.execute("PRAGMA cache_size=-65536")
-        cursor.execute("PRAGMA mmap_size=268435456")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 

@@ -262,6 +262,16 @@ _SET_BLOCK = (
 )
 
 
+def _block_spans(first: int, last: int) -> dict[int, int]:
+    """How many of the sequence numbers first..last fall in each block."""
+    spans: dict[int, int] = {}
+    for block in range(first // SEQ_BLOCK, last // SEQ_BLOCK + 1):
+        lo = max(first, block * SEQ_BLOCK)
+        hi = min(last, (block + 1) * SEQ_BLOCK - 1)
+        spans[block] = hi - lo + 1
+    return spans
+
+
 def _tombstone_row(
     sync_id: str, rid: str, external_id: str, seq: int, generation: int, now_ms: int
 ) -> tuple[object, ...]:
@@ -792,6 +802,14 @@ class Store:
             await self._add_outbox(conn, run.sync, notices, now)
         return RecordCounts(created, updated, deleted, processed=len(latest) + len(gone))
 
+    async def _add_to_blocks(
+        self, conn: AsyncConnection, sync_id: str, deltas: dict[int, int]
+    ) -> None:
+        if deltas:
+            await conn.exec_driver_sql(
+                self.db.native(_ADD_TO_BLOCK), [(sync_id, b, d) for b, d in deltas.items()]
+            )
+
     async def _count_blocks(
         self, conn: AsyncConnection, sync_id: str, moved: list[int], first: int, last: int
     ) -> None:
@@ -812,10 +830,7 @@ class Store:
             block = old // SEQ_BLOCK
             if block not in recounted:
                 deltas[block] = deltas.get(block, 0) - 1
-        if deltas:
-            await conn.exec_driver_sql(
-                self.db.native(_ADD_TO_BLOCK), [(sync_id, b, d) for b, d in deltas.items()]
-            )
+        await self._add_to_blocks(conn, sync_id, deltas)
         if recounted:
             lo, hi = min(recounted) * SEQ_BLOCK, (max(recounted) + 1) * SEQ_BLOCK
             counts = await conn.execute(
@@ -864,7 +879,11 @@ class Store:
             if rows:
                 result = await conn.exec_driver_sql(self.db.native(_INSERT_NEW_RECORDS), rows)
                 added = result.rowcount
-                await self._count_blocks(conn, sync_id, [], seq - len(rows) + 1, seq)
+                first = seq - len(rows) + 1
+                if added == len(rows):  # every new sequence number is live: count by arithmetic
+                    await self._add_to_blocks(conn, sync_id, _block_spans(first, seq))
+                else:
+                    await self._count_blocks(conn, sync_id, [], first, seq)
             await self._advance(conn, sync_id, seq, total + added, active + added, progress)
         return RecordCounts(created=added, processed=len(items))
 
