@@ -1,6 +1,9 @@
-"""One Syncline measurement in a fresh process: enable a sync and time it to sync_complete.
+"""Syncline measurements in a fresh process, against a benchmark Drive server.
 
-Prints one JSON line: {seconds, records, rss_mb}.
+`initial`: enable a sync and time it to sync_complete; prints {seconds, records, rss_mb}.
+`lifecycle`: the initial sync, then an incremental with no change, an incremental after 1% of
+the files changed, and a full sync after 1% vanished; prints the time and the SQL statements of
+each, and the peak RSS.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
+from sqlalchemy import event
 
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
-from syncline.wiring import build_runtime
+from syncline.wiring import Runtime, build_runtime
 
 
-async def initial(database_url: str, drive_url: str, access: str, refresh: str) -> dict[str, float]:
+async def initial(
+    database_url: str, drive_url: str, access: str, refresh: str, *, lifecycle: bool = False
+) -> dict[str, float]:
     signing = generate_signing_key()
     project = str(uuid.uuid4())
     settings = Settings(
@@ -65,20 +71,62 @@ async def initial(database_url: str, drive_url: str, access: str, refresh: str) 
             await runtime.scheduler.idle()
         seconds = time.perf_counter() - started
         status = (await api.get(f"/api/syncs/{sync['id']}", headers=headers)).json()
+        assert status["status"] == "IDLE", status
+        result = {"seconds": seconds, "records": status["summary"]["totalRecords"]}
+        if lifecycle:
+            result |= await _later_runs(runtime, api, headers, sync["id"], drive_url)
     await runtime.close()
-    assert status["status"] == "IDLE", status
-    return {"seconds": seconds, "records": status["summary"]["totalRecords"]}
+    return result
+
+
+async def _later_runs(
+    runtime: Runtime, api: httpx.AsyncClient, headers: dict[str, str], sid: str, drive_url: str
+) -> dict[str, float]:
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", count)
+    total = (await api.get(f"/api/syncs/{sid}", headers=headers)).json()["summary"]["totalRecords"]
+    one_percent = max(1, total // 100)
+    out: dict[str, float] = {}
+
+    async def run(kind: str, name: str) -> None:
+        nonlocal statements
+        statements = 0
+        started = time.perf_counter()
+        await api.post(f"/api/syncs/{sid}/trigger", headers=headers, json={"type": kind})
+        while await runtime.scheduler.tick():
+            await runtime.scheduler.idle()
+        out[f"{name}_s"] = time.perf_counter() - started
+        out[f"{name}_sql"] = statements
+
+    await run("incremental", "idle_incremental")
+    async with httpx.AsyncClient() as drive:
+        await drive.post(f"{drive_url}/_bench/mutate", params={"update": one_percent})
+    await run("incremental", "changed_incremental")
+    async with httpx.AsyncClient() as drive:
+        await drive.post(f"{drive_url}/_bench/mutate", params={"vanish": one_percent})
+    await run("full", "full")
+    status = (await api.get(f"/api/syncs/{sid}", headers=headers)).json()
+    out["changed"] = one_percent
+    out["active_after"] = status["summary"]["totalActiveRecords"]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["initial"])
+    parser.add_argument("mode", choices=["initial", "lifecycle"])
     parser.add_argument("--db", required=True)
     parser.add_argument("--drive", required=True)
     parser.add_argument("--access", required=True)
     parser.add_argument("--refresh", required=True)
     args = parser.parse_args()
-    result = asyncio.run(initial(args.db, args.drive, args.access, args.refresh))
+    result = asyncio.run(
+        initial(args.db, args.drive, args.access, args.refresh, lifecycle=args.mode == "lifecycle")
+    )
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
