@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -89,6 +89,13 @@ class Database:
     def native(self, sql: str) -> str:
         """Raw SQL written with `?` placeholders, in this driver's parameter style."""
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
+
+    def one_of(self, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
+        """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter instead of
+        hundreds, which PostgreSQL plans in microseconds rather than tens of milliseconds."""
+        if self.is_postgres:
+            return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+        return column.in_(values)
 
     def upsert(self, table: Table) -> Any:
         """INSERT ... ON CONFLICT support for this dialect (both share the same API)."""

@@ -723,7 +723,9 @@ class Store:
                         records.c.deleted,
                         records.c.generation,
                         records.c.seq,
-                    ).where(records.c.sync_id == sync_id, records.c.record_id.in_(chunk))
+                    ).where(
+                        records.c.sync_id == sync_id, self.db.one_of(records.c.record_id, chunk)
+                    )
                 )
                 existing.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
             moved: list[int] = []
@@ -793,7 +795,7 @@ class Store:
                     update(records)
                     .where(
                         records.c.sync_id == sync_id,
-                        records.c.record_id.in_(stamps[start : start + 900]),
+                        self.db.one_of(records.c.record_id, stamps[start : start + 900]),
                     )
                     .values(generation=run.generation)
                 )
@@ -933,7 +935,7 @@ class Store:
             return set()
         query = select(records.c.record_id).where(
             records.c.sync_id == sync_id,
-            records.c.record_id.in_(list(by_record)),
+            self.db.one_of(records.c.record_id, list(by_record)),
             records.c.is_folder.is_(True),
             records.c.deleted.is_(False),
         )
