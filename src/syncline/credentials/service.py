@@ -22,6 +22,9 @@ REFRESH_MARGIN = timedelta(seconds=60)
 
 REFRESH_CLAIM = timedelta(seconds=30)
 
+TOKEN_CACHE = timedelta(seconds=30)
+"""How long a decrypted access token is reused without reading the database again."""
+
 
 class CredentialService:
     def __init__(
@@ -38,6 +41,7 @@ class CredentialService:
         self._apps = apps
         self._clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
+        self._cache: dict[str, tuple[str, datetime]] = {}
 
     async def add(
         self,
@@ -68,10 +72,12 @@ class CredentialService:
         if await self._store.get_credential(project_id, user_id, cid) is None:
             raise NotFound(f"Credential {cid} not found.", code="CREDENTIAL_NOT_FOUND")
         reason = f"Credential ID {cid} is no longer valid or has been deleted."
+        self._cache.pop(cid, None)
         await self._store.invalidate_credential(cid, reason, self._clock(), delete_row=True)
 
     async def revoke(self, cid: str, reason: str) -> None:
         """Mark a credential dead (the provider refused it) and error its syncs."""
+        self._cache.pop(cid, None)
         await self._store.invalidate_credential(cid, reason, self._clock(), delete_row=False)
 
     def tokens_for(self, cid: str) -> CredentialTokens:
@@ -90,13 +96,26 @@ class CredentialService:
         )
 
     async def access_token(self, cid: str) -> str:
+        cached = self._cache.get(cid)
+        now = self._clock()
+        if cached is not None and cached[1] > now:
+            return cached[0]
         token, expires_at, refreshable = await self._current(cid)
-        if refreshable and expires_at is not None and expires_at - REFRESH_MARGIN <= self._clock():
+        if refreshable and expires_at is not None and expires_at - REFRESH_MARGIN <= now:
             return await self.refreshed_token(cid, token)
+        self._remember(cid, token, expires_at)
         return token
+
+    def _remember(self, cid: str, token: str, expires_at: datetime | None) -> None:
+        # Reused for a short while only: a revocation or another worker's refresh shows soon.
+        until = self._clock() + TOKEN_CACHE
+        if expires_at is not None:
+            until = min(until, expires_at - REFRESH_MARGIN)
+        self._cache[cid] = (token, until)
 
     async def refreshed_token(self, cid: str, rejected: str) -> str:
         """A token other than `rejected`, refreshing at most once across tasks and processes."""
+        self._cache.pop(cid, None)
         lock = self._locks.setdefault(cid, asyncio.Lock())
         async with lock:
             deadline = self._clock() + REFRESH_CLAIM * 2

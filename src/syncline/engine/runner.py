@@ -148,11 +148,20 @@ class SyncRunner:
                 return
 
     async def _start(self, run: RunWrite, run_type: SyncType) -> None:
+        sync = run.sync
+        if (
+            run_type is SyncType.INCREMENTAL
+            and sync.status is SyncStatus.IDLE
+            and sync.requested_run is None
+        ):
+            # A routine check of an idle sync: it stays IDLE, and costs no write until it finds
+            # a change (most syncs, most minutes).
+            return
         entries = []
         if run_type is not SyncType.INCREMENTAL:  # quiet incrementals log only when they find work
             entries.append(LogEntry(SyncEvent.started(run_type.value), run_type, SyncStatus.ACTIVE))
         values: dict[str, object] = {"status": SyncStatus.ACTIVE, "rate_limit_backoff_ms": None}
-        if run.sync.requested_run is run_type:
+        if sync.requested_run is run_type:
             values["requested_run"] = None
         await self._store.update_run(run, self._clock(), values=values, entries=entries)
 
@@ -244,10 +253,14 @@ class SyncRunner:
         assert sync.cursor is not None
         counts = RecordCounts()
         structure_changed = False
-        pages = prefetch(connector.changes(sync.cursor))
+        cursor = sync.cursor
+        pages = prefetch(connector.changes(cursor))
         try:
             async with contextlib.aclosing(pages):
                 async for page in pages:
+                    if not page.upserts and not page.deletions and page.cursor == cursor:
+                        continue  # nothing happened upstream: nothing to write
+                    cursor = page.cursor
                     scoped = await scope_changes(
                         page, connector.scope, lambda ids: self._store.active_folders(sync.id, ids)
                     )

@@ -1,0 +1,171 @@
+"""The scheduler holding many syncs at the `1m` frequency with nothing changing upstream.
+
+    python -m bench.scheduler [--syncs 10000] [--seconds 150] [--db sqlite,postgres]
+
+Seeds N synced syncs (their initial sync done, each with a change token) due at random moments
+of the next minute, then runs the real scheduler and engine for `--seconds` against an idle
+sandbox Drive. Prints how late runs start after they were due (p50, p99, max), how many runs
+per second it sustained, and the CPU it used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from bench.common import drive_server, fresh_database, table
+from syncline.auth import generate_signing_key
+from syncline.config import Settings
+from syncline.crypto import generate_key
+from syncline.domain.syncs import Sync
+from syncline.store.store import NewSync
+from syncline.wiring import build_runtime, utcnow
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(
+    url: str, drive: str, access: str, refresh: str, syncs: int, seconds: float, concurrency: int
+) -> dict[str, float]:
+    signing = generate_signing_key()
+    project = str(uuid.uuid4())
+    settings = Settings(
+        database_url=url,
+        project_id=project,
+        signing_public_key=signing.public_pem,
+        secret_key=generate_key(),
+        worker_concurrency=concurrency,
+        scheduler_poll_seconds=0.2,
+        log_level="warning",
+    )
+    env = {
+        "SYNCLINE_GOOGLEDRIVE_API_URL": drive,
+        "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{drive}/token",
+        "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": "sandbox-client",
+        "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": "sandbox-secret",
+    }
+    runtime = await build_runtime(settings, embedded=True, env=env)
+    store = runtime.store
+    now = utcnow()
+    credential = await runtime.runner._credentials.add(
+        project,
+        "u",
+        "googledrive",
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=now + timedelta(hours=12),
+        scopes=[],
+        account_email=None,
+    )
+    async with httpx.AsyncClient() as client:
+        token = (
+            await client.get(
+                f"{drive}/drive/v3/changes/startPageToken",
+                headers={"Authorization": f"Bearer {access}"},
+            )
+        ).json()["startPageToken"]
+    rng = random.Random(1)
+    started_seed = time.perf_counter()
+    for i in range(syncs):
+        sid = str(uuid.uuid4())
+        await store.create_sync(
+            NewSync(sid, project, "u", "googledrive", "files", f"c{i}", {}, credential.id, "1m"),
+            now,
+        )
+        await store.update_sync(
+            sid,
+            now,
+            status="IDLE",
+            cursor=token,
+            initial_completed_at=now,
+            next_full_at=now + timedelta(days=7),
+            next_run_at=now + timedelta(seconds=10 + rng.random() * 60),
+        )
+    seed_s = time.perf_counter() - started_seed
+
+    lags: list[float] = []
+    original = runtime.runner.run
+
+    async def timed(sync: Sync, owner: str) -> None:
+        assert sync.next_run_at is not None
+        lags.append((utcnow() - sync.next_run_at).total_seconds())
+        await original(sync, owner)
+
+    runtime.runner.run = timed  # type: ignore[method-assign]  # measuring, not changing behaviour
+    stop = asyncio.Event()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    wall = time.perf_counter()
+    task = asyncio.create_task(runtime.scheduler.run(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await task
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
+    await runtime.close()
+    return {
+        "seed_s": seed_s,
+        "runs": len(lags),
+        "runs_per_s": len(lags) / wall,
+        "p50": _quantile(lags, 0.5),
+        "p99": _quantile(lags, 0.99),
+        "max": max(lags),
+        "cpu_cores": cpu / wall,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--syncs", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="syncline-bench-"))
+    rows = [["db", "runs", "runs/s", "lag p50 s", "lag p99 s", "lag max s", "CPU (cores)"]]
+    with drive_server(1000) as drive:
+        for kind in args.db.split(","):
+            r = asyncio.run(
+                measure(
+                    fresh_database(kind, tmp, "sched"),
+                    drive.url,
+                    drive.access,
+                    drive.refresh,
+                    args.syncs,
+                    args.seconds,
+                    args.concurrency,
+                )
+            )
+            rows.append(
+                [
+                    kind,
+                    str(r["runs"]),
+                    f"{r['runs_per_s']:.0f}",
+                    f"{r['p50']:.2f}",
+                    f"{r['p99']:.2f}",
+                    f"{r['max']:.2f}",
+                    f"{r['cpu_cores']:.2f}",
+                ]
+            )
+    print(
+        f"{args.syncs:,} syncs at 1m, nothing changing upstream, {args.seconds:.0f} s, "
+        f"{args.concurrency} concurrent runs per process (the Drive server's CPU not counted)\n"
+    )
+    print(table(rows))
+    print(f"\n(started at {datetime.now(UTC):%H:%M:%S} UTC)")
+
+
+if __name__ == "__main__":
+    main()
