@@ -23,7 +23,7 @@ from sqlalchemy import event
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
-from syncline.wiring import Runtime, build_runtime
+from syncline.wiring import Runtime, build_runtime, configure_logging
 
 
 async def initial(
@@ -117,6 +117,7 @@ async def _later_runs(
 
 
 def main() -> None:
+    configure_logging("warning")
     parser = argparse.ArgumentParser()
     parser.add_argument("mode", choices=["initial", "lifecycle"])
     parser.add_argument("--db", required=True)

@@ -28,7 +28,7 @@ from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.syncs import Sync
 from syncline.store.store import NewSync
-from syncline.wiring import build_runtime, utcnow
+from syncline.wiring import build_runtime, configure_logging, utcnow
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -127,6 +127,7 @@ async def measure(
 
 
 def main() -> None:
+    configure_logging("warning")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--syncs", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=150.0)

@@ -112,7 +112,9 @@ class SyncRunner:
                     return
                 run = self._write(fresh, owner, trace_id, run_type)
             await self._finish(run, run_type, counts, time.monotonic() - started)
-            bound.info(
+            # A quiet check of an idle sync is routine (every sync, every minute): debug only.
+            quiet = run_type is SyncType.INCREMENTAL and not counts.processed
+            (bound.debug if quiet else bound.info)(
                 "sync.run_completed",
                 created=counts.created,
                 updated=counts.updated,
