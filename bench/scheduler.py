@@ -91,9 +91,14 @@ async def measure(
             cursor=token,
             initial_completed_at=now,
             next_full_at=now + timedelta(days=7),
-            next_run_at=now + timedelta(seconds=10 + rng.random() * 60),
+            next_run_at=now + timedelta(days=1),
         )
     seed_s = time.perf_counter() - started_seed
+    # Spread the first runs over a minute from now, as a minute of steady state would.
+    start = utcnow()
+    for sync in await store.list_syncs(project, "u"):
+        offset = timedelta(seconds=15 + rng.random() * 60)
+        await store.update_sync(sync.id, start, next_run_at=start + offset)
 
     lags: list[float] = []
     original = runtime.runner.run
