@@ -1114,11 +1114,12 @@ class Store:
 
     @_atomic
     async def claim_deliveries(
-        self, now: datetime, limit: int, lease_for: timedelta
+        self, now: datetime, limit: int, lease_for: timedelta, *, per_sync: int = 1
     ) -> list[tuple[OutboxItem, str | None, str | None]]:
-        """Lease the oldest pending event of each sync that is due, with its project's endpoint.
+        """Lease due events, with their project's endpoint: for up to `limit` syncs whose oldest
+        pending event is due, that event and up to `per_sync - 1` events after it, in order.
 
-        Only the head of each sync's queue is eligible, so events of one sync go out in order.
+        Only the head of a sync's queue can start a batch, so one sync's events go out in order.
         """
         heads = (
             select(func.min(outbox.c.id))
@@ -1126,23 +1127,34 @@ class Store:
             .group_by(outbox.c.sync_id)
             .scalar_subquery()
         )
-        query = (
-            select(outbox, projects.c.webhook_url, projects.c.webhook_secret_enc)
-            .join(projects, projects.c.id == outbox.c.project_id, isouter=True)
-            .where(
-                outbox.c.id.in_(heads),
-                outbox.c.next_attempt_at <= now,
-                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
-            )
+        free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        due = (
+            select(outbox.c.sync_id)
+            .where(outbox.c.id.in_(heads), outbox.c.next_attempt_at <= now, free)
             .order_by(outbox.c.id)
             .limit(limit)
         )
         if self.db.is_postgres:
-            query = query.with_for_update(of=outbox, skip_locked=True)
+            due = due.with_for_update(skip_locked=True)
         async with self.db.write() as conn:
-            rows = (await conn.execute(query)).all()
-            if not rows:
+            syncs_due = [r[0] for r in await conn.execute(due)]
+            if not syncs_due:
                 return []
+            rank = func.row_number().over(partition_by=outbox.c.sync_id, order_by=outbox.c.id)
+            queued = (
+                select(outbox.c.id, rank.label("rank"))
+                .where(outbox.c.status == "pending", outbox.c.sync_id.in_(syncs_due), free)
+                .subquery()
+            )
+            batch = select(queued.c.id).where(queued.c.rank <= per_sync)
+            rows = (
+                await conn.execute(
+                    select(outbox, projects.c.webhook_url, projects.c.webhook_secret_enc)
+                    .join(projects, projects.c.id == outbox.c.project_id, isouter=True)
+                    .where(outbox.c.id.in_(batch))
+                    .order_by(outbox.c.id)
+                )
+            ).all()
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_([r._mapping["id"] for r in rows]))
@@ -1165,6 +1177,32 @@ class Store:
             )
             for m in (r._mapping for r in rows)
         ]
+
+    @_atomic
+    async def delivered(self, ids: list[int], now: datetime) -> None:
+        """Mark events delivered (one write for a batch)."""
+        if not ids:
+            return
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(ids))
+                .values(
+                    status="delivered",
+                    delivered_at=now,
+                    attempts=outbox.c.attempts + 1,
+                    lease_until=None,
+                    last_error=None,
+                )
+            )
+
+    @_atomic
+    async def release_deliveries(self, ids: list[int]) -> None:
+        """Give back leased events that were not attempted (they wait behind a failed one)."""
+        if not ids:
+            return
+        async with self.db.write() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(lease_until=None))
 
     @_atomic
     async def finish_delivery(

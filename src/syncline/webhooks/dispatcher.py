@@ -24,6 +24,9 @@ log = structlog.get_logger("syncline.webhooks")
 DELIVERY_TIMEOUT = 15.0
 """A delivery counts only if the endpoint answers 2xx within this many seconds."""
 
+BATCH = 20
+"""Events of one sync claimed together and delivered one after another."""
+
 
 class Dispatcher:
     def __init__(
@@ -61,41 +64,73 @@ class Dispatcher:
                 await asyncio.wait_for(stop.wait(), timeout=self._poll_interval)
 
     async def tick(self) -> int:
-        """Attempt every due head-of-queue event once; returns how many were attempted."""
+        """Attempt due events: each sync's batch in order, syncs side by side; returns how many
+        events were attempted."""
         try:
             batch = await self._store.claim_deliveries(
-                self._clock(), self._concurrency, timedelta(seconds=DELIVERY_TIMEOUT * 2)
+                self._clock(),
+                self._concurrency,
+                timedelta(seconds=DELIVERY_TIMEOUT * (BATCH + 1)),
+                per_sync=BATCH,
             )
         except StoreError as exc:
             log.warning("webhook.claim_failed", error=str(exc))
             return 0
-        await asyncio.gather(*(self._attempt(item, url, secret) for item, url, secret in batch))
-        return len(batch)
+        queues: dict[str, list[tuple[OutboxItem, str | None, str | None]]] = {}
+        for entry in batch:
+            queues.setdefault(entry[0].sync_id, []).append(entry)
+        attempted = await asyncio.gather(*(self._deliver_in_order(q) for q in queues.values()))
+        return sum(attempted)
 
-    async def _attempt(self, item: OutboxItem, url: str | None, secret_enc: str | None) -> None:
+    async def _deliver_in_order(
+        self, queue: list[tuple[OutboxItem, str | None, str | None]]
+    ) -> int:
+        """Deliver one sync's events one after another; stop at the first failure."""
+        delivered: list[int] = []
+        attempted = 0
+        try:
+            for position, (item, url, secret_enc) in enumerate(queue):
+                attempted += 1
+                if not url or not secret_enc:
+                    await self._store.finish_delivery(
+                        item, self._clock(), status="skipped", error="no webhook URL"
+                    )
+                    continue
+                error = await self._attempt(item, url, secret_enc)
+                if error is None:
+                    delivered.append(item.id)
+                    continue
+                await self._store.delivered(delivered, self._clock())
+                delivered = []
+                await self._failed(item, error)
+                await self._store.release_deliveries([i.id for i, _, _ in queue[position + 1 :]])
+                break
+        finally:
+            await self._store.delivered(delivered, self._clock())
+        return attempted
+
+    async def _attempt(
+        self, item: OutboxItem, url: str | None, secret_enc: str | None
+    ) -> str | None:
+        """One signed POST; None when it counted as delivered, else why not."""
         now = self._clock()
         if not url or not secret_enc:
             await self._store.finish_delivery(item, now, status="skipped", error="no webhook URL")
-            return
+            return None
         body = item.payload.encode()
         try:
             secret = self._box.decrypt(secret_enc)
             headers = signed_headers(secret, item.event_id, int(now.timestamp()), body)
         except ConfigError as exc:
-            await self._failed(item, f"cannot sign: {exc}")
-            return
+            return f"cannot sign: {exc}"
         headers["content-type"] = "application/json"
         try:
             response = await self._http.post(
                 url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT
             )
-            error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        if error is None:
-            await self._store.finish_delivery(item, self._clock(), status="delivered")
-            return
-        await self._failed(item, error)
+            return f"{type(exc).__name__}: {exc}"
+        return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
 
     async def _failed(self, item: OutboxItem, error: str) -> None:
         now = self._clock()
