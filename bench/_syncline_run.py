@@ -23,6 +23,7 @@ from sqlalchemy import event
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
+from syncline.sandbox.settings import googledrive_env
 from syncline.wiring import Runtime, build_runtime, configure_logging
 
 
@@ -38,12 +39,7 @@ async def initial(
         secret_key=generate_key(),
         log_level="warning",
     )
-    env = {
-        "SYNCLINE_GOOGLEDRIVE_API_URL": drive_url,
-        "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{drive_url}/token",
-        "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": "sandbox-client",
-        "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": "sandbox-secret",
-    }
+    env = googledrive_env(drive_url)
     runtime = await build_runtime(settings, embedded=True, env=env)
     headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
     transport = httpx.ASGITransport(app=runtime.app)

@@ -27,6 +27,7 @@ from syncline.auth import generate_signing_key
 from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.syncs import Sync
+from syncline.sandbox.settings import googledrive_env
 from syncline.store.store import NewSync
 from syncline.wiring import build_runtime, configure_logging, utcnow
 
@@ -50,12 +51,7 @@ async def measure(
         scheduler_poll_seconds=0.2,
         log_level="warning",
     )
-    env = {
-        "SYNCLINE_GOOGLEDRIVE_API_URL": drive,
-        "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{drive}/token",
-        "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": "sandbox-client",
-        "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": "sandbox-secret",
-    }
+    env = googledrive_env(drive)
     runtime = await build_runtime(settings, embedded=True, env=env)
     store = runtime.store
     now = utcnow()

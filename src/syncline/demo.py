@@ -12,6 +12,7 @@ from pathlib import Path
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
+from syncline.sandbox.settings import googledrive_env
 from syncline.wiring import serve
 
 DEMO_USER = "demo-user"
@@ -35,12 +36,7 @@ def run_demo(*, port: int, sandbox_port: int, workdir: Path) -> int:
             project_id=project_id,
             signing_public_key=signing.public_pem,
         )
-        env = {
-            "SYNCLINE_GOOGLEDRIVE_API_URL": sandbox.url,
-            "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{sandbox.url}/token",
-            "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": "sandbox-client",
-            "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": "sandbox-secret",
-        }
+        env = googledrive_env(sandbox.url)
         base = f"http://{settings.host}:{port}"
         expires = (datetime.now(UTC) + timedelta(seconds=3500)).isoformat()
 

@@ -22,6 +22,7 @@ import pytest
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.crypto import generate_key
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, generate
+from syncline.sandbox.settings import googledrive_env
 from syncline.store import Database, Store
 from syncline.webhooks.signing import generate_secret
 from tests.support.receiver import Receiver, create_receiver
@@ -120,10 +121,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
             "SYNCLINE_WEBHOOK_SECRET": secret,
             "SYNCLINE_SECRET_KEY": generate_key(),
             "SYNCLINE_SCHEDULER_POLL_SECONDS": "0.2",
-            "SYNCLINE_GOOGLEDRIVE_API_URL": sandbox.url,
-            "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{sandbox.url}/token",
-            "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": "sandbox-client",
-            "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": "sandbox-secret",
+            **googledrive_env(sandbox.url),
         }
         token = mint_user_token(signing.private_pem, project, "user-1")
         deployment = Deployment(

@@ -21,6 +21,7 @@ from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.retry import RetryPolicy
 from syncline.sandbox import DriveState, create_drive_app
+from syncline.sandbox.settings import googledrive_env
 from syncline.webhooks.signing import generate_secret
 from syncline.wiring import Runtime, build_runtime
 from tests.support.receiver import Receiver, create_receiver
@@ -159,12 +160,7 @@ async def harness(database_url: str, tmp_path: Path, **settings: Any) -> AsyncIt
             secret_key=generate_key(),
             **settings,
         )
-        env = {
-            "SYNCLINE_GOOGLEDRIVE_API_URL": drive_url,
-            "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{drive_url}/token",
-            "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": "sandbox-client",
-            "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": "sandbox-secret",
-        }
+        env = googledrive_env(drive_url)
         clock = Clock()
         runtime = await build_runtime(config, embedded=True, env=env, clock=clock)
         # Keep inline retries quick: the waits are the policy's business, not the test's.

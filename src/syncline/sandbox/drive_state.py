@@ -27,6 +27,7 @@ from syncline.sandbox.drive_model import (
     user_permission,
 )
 from syncline.sandbox.faults import FaultQueue
+from syncline.sandbox.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from syncline.sandbox.traffic import Traffic
 
 __all__ = ["DRIVE_FAULTS", "ChangeView", "DriveState", "Position"]
@@ -66,8 +67,8 @@ class DriveState:
     def __init__(
         self,
         *,
-        client_id: str = "sandbox-client",
-        client_secret: str = "sandbox-secret",  # noqa: S107 - a fake's well-known test secret
+        client_id: str = SANDBOX_CLIENT_ID,
+        client_secret: str = SANDBOX_CLIENT_SECRET,
         token_ttl: float = 3600.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
