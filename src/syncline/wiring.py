@@ -202,7 +202,6 @@ async def build_runtime(
         cursors=CursorCodec(key.encode()),
         connector=runner.connector,
         ready=ready,
-        clock=clock,
     )
     return Runtime(
         settings, db, store, box, http, runner, scheduler, dispatcher, create_app(services)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from fastapi import FastAPI
 
@@ -30,7 +29,6 @@ class Services:
     cursors: CursorCodec
     connector: Callable[[Sync], FilesConnector]
     ready: Callable[[], Awaitable[bool]]
-    clock: Callable[[], datetime]
 
 
 def create_app(services: Services) -> FastAPI:

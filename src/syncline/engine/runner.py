@@ -22,7 +22,7 @@ from syncline.domain.notifications import LogEntry, Notice, iso
 from syncline.domain.records import RecordCounts
 from syncline.domain.retry import INLINE_RETRY, SYNC_RETRY, RetryPolicy
 from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
-from syncline.engine.outcome import Decision, classify
+from syncline.engine.outcome import classify
 from syncline.engine.prefetch import prefetch
 from syncline.engine.scope import scope_changes
 from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost
@@ -443,4 +443,4 @@ def _ms(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1000)
 
 
-__all__ = ["Decision", "EngineSettings", "SyncRunner"]
+__all__ = ["EngineSettings", "SyncRunner"]

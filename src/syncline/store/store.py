@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import orjson
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -625,13 +625,6 @@ class Store:
             return (await conn.execute(stmt)).rowcount == 1
 
     @_atomic
-    async def log(
-        self, sync: Sync, trace_id: str, entries: Sequence[LogEntry], now: datetime
-    ) -> None:
-        async with self.db.write() as conn:
-            await self._add_log(conn, sync, trace_id, entries, now)
-
-    @_atomic
     async def update_run(
         self,
         run: RunWrite,
@@ -1215,15 +1208,13 @@ class Store:
         error: str | None = None,
         log: tuple[Sync, LogEntry] | None = None,
     ) -> None:
-        """Record one delivery attempt: delivered, retry at `next_attempt_at`, failed or skipped."""
+        """Record an undelivered attempt: retry at `next_attempt_at`, failed, or skipped."""
         values: dict[str, object] = {
             "status": status,
             "attempts": item.attempts + (0 if status == "skipped" else 1),
             "lease_until": None,
             "last_error": error,
         }
-        if status == "delivered":
-            values["delivered_at"] = now
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         async with self.db.write() as conn:
@@ -1235,13 +1226,6 @@ class Store:
         query = select(outbox.c.status, func.count()).group_by(outbox.c.status)
         async with self.db.read() as conn:
             return {r[0]: int(r[1]) for r in await conn.execute(query)}
-
-    async def pending_deliveries(self, sync_id: str) -> int:
-        query = select(func.count()).where(
-            and_(outbox.c.sync_id == sync_id, outbox.c.status == "pending")
-        )
-        async with self.db.read() as conn:
-            return int((await conn.execute(query)).scalar_one())
 
 
 def _columns(values: dict[str, object]) -> dict[str, object]:

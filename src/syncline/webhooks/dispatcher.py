@@ -49,17 +49,12 @@ class Dispatcher:
         self._give_up_after = give_up_after
         self._concurrency = concurrency
         self._poll_interval = poll_interval
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             delivered = await self.tick()
             if delivered:
                 continue  # more may be waiting behind the heads just delivered
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._poll_interval)
 
