@@ -13,7 +13,21 @@ class _Body(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", str_strip_whitespace=True)
 
 
-class SyncCreate(_Body):
+class SyncUpdate(_Body):
+    """What PATCH may change; enabling a sync accepts the same fields."""
+
+    credential_id: UUID | None = Field(
+        default=None, validation_alias=AliasChoices("credentialId", "credential_id")
+    )
+    frequency: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "incrementalAccumulatorFrequency", "incremental_accumulator_frequency"
+        ),
+    )
+
+
+class SyncCreate(SyncUpdate):
     integration: str = Field(min_length=1, max_length=64)
     pipeline: str = Field(min_length=1, max_length=64)
     configuration: dict[str, Any] | None = None  # Any: validated by the connector's config model
@@ -22,27 +36,6 @@ class SyncCreate(_Body):
         min_length=1,
         max_length=255,
         validation_alias=AliasChoices("configurationName", "configuration_name"),
-    )
-    credential_id: UUID | None = Field(
-        default=None, validation_alias=AliasChoices("credentialId", "credential_id")
-    )
-    frequency: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "incrementalAccumulatorFrequency", "incremental_accumulator_frequency"
-        ),
-    )
-
-
-class SyncUpdate(_Body):
-    credential_id: UUID | None = Field(
-        default=None, validation_alias=AliasChoices("credentialId", "credential_id")
-    )
-    frequency: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "incrementalAccumulatorFrequency", "incremental_accumulator_frequency"
-        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -193,7 +194,7 @@ class SyncRunner:
                     "checkpoint_type": run_type,
                 },
             )
-            run = _with_generation(run, generation)
+            run = dataclasses.replace(run, generation=generation)
         counts = RecordCounts()
         complete = bool(state.get("complete", True))
         resume = state.get("connector")
@@ -426,17 +427,6 @@ class SyncRunner:
             await self._store.update_run(
                 run, self._clock(), values={"next_run_at": self._clock()}, release=True
             )
-
-
-def _with_generation(run: RunWrite, generation: int) -> RunWrite:
-    return RunWrite(
-        sync=run.sync,
-        owner=run.owner,
-        trace_id=run.trace_id,
-        lease_for=run.lease_for,
-        initial=run.initial,
-        generation=generation,
-    )
 
 
 def _ms(delta: timedelta) -> int:

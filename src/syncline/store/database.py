@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, any_, bindparam, event
+from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -85,6 +85,11 @@ class Database:
                     conn = await raw.execution_options(sqlite_immediate=True)
                     async with conn.begin():
                         yield conn
+
+    def skip_locked(self, query: Select[Any]) -> Select[Any]:
+        """Rows other workers are claiming are skipped on PostgreSQL; SQLite's single writer
+        needs no row locks."""
+        return query.with_for_update(skip_locked=True) if self.is_postgres else query
 
     def native(self, sql: str) -> str:
         """Raw SQL written with `?` placeholders, in this driver's parameter style."""

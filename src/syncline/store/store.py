@@ -272,6 +272,25 @@ def _block_spans(first: int, last: int) -> dict[int, int]:
     return spans
 
 
+def _record_row(
+    sync_id: str, rid: str, item: Upsert, digest: str, seq: int, generation: int, now_ms: int
+) -> tuple[object, ...]:
+    """A live record as the tuple `_INSERT_RECORDS` and `_UPDATE_RECORDS` take."""
+    data = _record_json(rid, item.data)
+    return (
+        seq,
+        item.external_id,
+        digest,
+        False,
+        item.is_folder,
+        generation,
+        now_ms,
+        data,
+        sync_id,
+        rid,
+    )
+
+
 def _tombstone_row(
     sync_id: str, rid: str, external_id: str, seq: int, generation: int, now_ms: int
 ) -> tuple[object, ...]:
@@ -588,8 +607,7 @@ class Store:
             .order_by(syncs.c.next_run_at)
             .limit(limit)
         )
-        if self.db.is_postgres:
-            due = due.with_for_update(skip_locked=True)
+        due = self.db.skip_locked(due)
         async with self.db.write() as conn:
             ids = [r[0] for r in await conn.execute(due)]
             if not ids:
@@ -737,18 +755,7 @@ class Store:
                         stamps.append(rid)
                     continue
                 seq += 1
-                row = (
-                    seq,
-                    ext,
-                    digest,
-                    False,
-                    item.is_folder,
-                    run.generation,
-                    now_ms,
-                    _record_json(rid, item.data),
-                    sync_id,
-                    rid,
-                )
+                row = _record_row(sync_id, rid, item, digest, seq, run.generation, now_ms)
                 if known is None:
                     inserts.append(row)
                     total += 1
@@ -856,20 +863,8 @@ class Store:
             for item in items:
                 rid = record_id(sync_id, item.external_id)
                 seq += 1
-                rows.append(
-                    (
-                        seq,
-                        item.external_id,
-                        record_hash(item.data),
-                        False,
-                        item.is_folder,
-                        run.generation,
-                        now_ms,
-                        _record_json(rid, item.data),
-                        sync_id,
-                        rid,
-                    )
-                )
+                digest = record_hash(item.data)
+                rows.append(_record_row(sync_id, rid, item, digest, seq, run.generation, now_ms))
             added = 0
             if rows:
                 result = await conn.exec_driver_sql(self.db.native(_INSERT_NEW_RECORDS), rows)
@@ -953,16 +948,7 @@ class Store:
         now_ms = int(now.timestamp() * 1000)
         while True:
             async with self.db.write() as conn:
-                claimed = await conn.execute(
-                    update(syncs)
-                    .where(syncs.c.id == sync_id, syncs.c.lease_owner == run.owner)
-                    .values(lease_expires_at=now + run.lease_for)
-                    .returning(syncs.c.last_seq, syncs.c.active_records)
-                )
-                head = claimed.first()
-                if head is None:
-                    raise LeaseLost(f"sync {sync_id} is no longer leased by {run.owner}")
-                seq, active = head
+                seq, _total, active = await self._claim_page(conn, run, now)
                 rows = (
                     await conn.execute(
                         select(records.c.record_id, records.c.external_id, records.c.seq)
@@ -1127,8 +1113,7 @@ class Store:
             .order_by(outbox.c.id)
             .limit(limit)
         )
-        if self.db.is_postgres:
-            due = due.with_for_update(skip_locked=True)
+        due = self.db.skip_locked(due)
         async with self.db.write() as conn:
             syncs_due = [r[0] for r in await conn.execute(due)]
             if not syncs_due:
