@@ -56,6 +56,22 @@ def run_json(module: str, *args: str, python: str = sys.executable) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def syncline_run(mode: str, database_url: str, drive: Drive) -> dict:
+    """One `bench._syncline_run` measurement in a fresh process."""
+    return run_json(
+        "bench._syncline_run", mode, "--db", database_url, "--drive", drive.url,
+        "--access", drive.access, "--refresh", drive.refresh,
+    )  # fmt: skip
+
+
+def dlt_load(python: str, drive: Drive, destination: str, path: str, *extra: str) -> dict:
+    """One `bench._dlt_load` measurement with dlt's own interpreter."""
+    return run_json(
+        "bench._dlt_load", "--drive", drive.url, "--access", drive.access,
+        "--destination", destination, "--path", path, *extra, python=python,
+    )  # fmt: skip
+
+
 def fresh_database(kind: str, tmp: Path, name: str) -> str:
     """An empty database URL: a new SQLite file, or a new PostgreSQL database."""
     if kind == "sqlite":

@@ -15,7 +15,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.common import drive_server, fresh_database, median, run_json, table
+from bench.common import dlt_load, drive_server, fresh_database, median, syncline_run, table
 from bench.dlt_env import dlt_python
 
 
@@ -43,20 +43,8 @@ def main() -> None:
         runs = []
         for i in range(args.runs):
             with drive_server(args.files) as drive:
-                runs.append(
-                    run_json(
-                        "bench._syncline_run",
-                        "lifecycle",
-                        "--db",
-                        fresh_database(kind, tmp, f"incr_{i}"),
-                        "--drive",
-                        drive.url,
-                        "--access",
-                        drive.access,
-                        "--refresh",
-                        drive.refresh,
-                    )
-                )
+                url = fresh_database(kind, tmp, f"incr_{i}")
+                runs.append(syncline_run("lifecycle", url, drive))
         one_percent[f"syncline {kind}"] = median([r["changed_incremental_s"] for r in runs])
         rows.append(
             [
@@ -75,21 +63,10 @@ def main() -> None:
             runs = []
             for i in range(args.runs):
                 with drive_server(args.files) as drive:
+                    path = str(tmp / f"dlt_incr_{destination}_{i}.db")
+                    changed = str(max(1, args.files // 100))
                     runs.append(
-                        run_json(
-                            "bench._dlt_load",
-                            "--drive",
-                            drive.url,
-                            "--access",
-                            drive.access,
-                            "--destination",
-                            destination,
-                            "--path",
-                            str(tmp / f"dlt_incr_{destination}_{i}.db"),
-                            "--incremental",
-                            str(max(1, args.files // 100)),
-                            python=python,
-                        )
+                        dlt_load(python, drive, destination, path, "--incremental", changed)
                     )
             one_percent[f"dlt {destination}"] = median([r["incremental_s"] for r in runs])
             rows.append(

@@ -13,7 +13,15 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.common import drive_server, fresh_database, median, run_json, table
+from bench.common import (
+    dlt_load,
+    drive_server,
+    fresh_database,
+    median,
+    run_json,
+    syncline_run,
+    table,
+)
 from bench.dlt_env import dlt_python
 
 
@@ -45,37 +53,13 @@ def main() -> None:
             runs = []
             for i in range(args.runs):
                 url = fresh_database(kind, tmp, f"initial_{i}")
-                runs.append(
-                    run_json(
-                        "bench._syncline_run",
-                        "initial",
-                        "--db",
-                        url,
-                        "--drive",
-                        drive.url,
-                        "--access",
-                        drive.access,
-                        "--refresh",
-                        drive.refresh,
-                    )
-                )
+                runs.append(syncline_run("initial", url, drive))
             record(f"syncline {kind}", runs)
         if not args.no_dlt:
             python = dlt_python()
             for destination in ("sqlite", "duckdb"):
                 runs = [
-                    run_json(
-                        "bench._dlt_load",
-                        "--drive",
-                        drive.url,
-                        "--access",
-                        drive.access,
-                        "--destination",
-                        destination,
-                        "--path",
-                        str(tmp / f"dlt_{destination}_{i}.db"),
-                        python=python,
-                    )
+                    dlt_load(python, drive, destination, str(tmp / f"dlt_{destination}_{i}.db"))
                     for i in range(args.runs)
                 ]
                 record(f"dlt {destination}", runs)
