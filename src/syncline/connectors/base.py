@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel
 
+from syncline.domain.permissions import Grant
 from syncline.domain.records import ChangePage, ListPage
 from syncline.types import Checkpoint
 
@@ -72,6 +73,27 @@ class FilesConnector(Protocol):
 
     async def download(self, external_id: str) -> Download:
         """The item's content (exported to an Office format for native documents)."""
+        ...
+
+
+@runtime_checkable
+class PermissionsReader(Protocol):
+    """A connector that also reads who may open its items (`Upsert.access` on every item)."""
+
+    async def container_grants(self, container_id: str) -> list[Grant]:
+        """The members of a shared drive (or space) and their relation to everything in it.
+
+        Raises:
+            UpstreamNotFound: the container is gone or no longer visible.
+        """
+        ...
+
+    async def group_members(self, group: str) -> list[str] | None:
+        """The direct members of a group (its email) as subjects (`user:…`, `group:…`).
+
+        None when this credential cannot read the directory (no scope, not an admin): the group
+        then stays an opaque principal that no user is known to be a member of.
+        """
         ...
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from syncline.domain.permissions import Access
 from syncline.types import JSONObject
 
 
@@ -25,6 +26,8 @@ class Upsert:
     data: JSONObject
     is_folder: bool = False
     parent_ids: tuple[str, ...] = ()
+    access: Access | None = None
+    """The item's permissions; None when the connector does not read permissions."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class ChangePage:
     """External ids that were deleted, trashed, or are no longer accessible."""
     cursor: str
     """Store this once the page is committed; resuming from it never skips a change."""
+    changed_containers: tuple[str, ...] = ()
+    """Shared drives (or spaces) whose membership may have changed: re-read their grants."""
 
 
 @dataclass(frozen=True, slots=True)
