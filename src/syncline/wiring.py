@@ -30,10 +30,12 @@ from syncline.domain.cursors import CursorCodec
 from syncline.domain.projects import Project
 from syncline.engine.runner import EngineSettings, SyncRunner
 from syncline.errors import ConfigError
+from syncline.permissions.evaluator import Evaluator
 from syncline.scheduler import Scheduler
 from syncline.services import SyncService
 from syncline.store import Database, Store
 from syncline.store.migrate import is_current, upgrade
+from syncline.store.permissions import PermissionStore
 from syncline.webhooks.dispatcher import Dispatcher
 
 log = structlog.get_logger("syncline")
@@ -202,6 +204,7 @@ async def build_runtime(
         cursors=CursorCodec(key.encode()),
         connector=runner.connector,
         ready=ready,
+        permissions=Evaluator(PermissionStore(db)),
     )
     return Runtime(
         settings, db, store, box, http, runner, scheduler, dispatcher, create_app(services)

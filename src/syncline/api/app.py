@@ -9,11 +9,12 @@ from fastapi import FastAPI
 
 from syncline import __version__
 from syncline.api import errors
-from syncline.api.routes import credentials, health, records, syncs
+from syncline.api.routes import credentials, health, permissions, records, syncs
 from syncline.auth import TokenVerifier
 from syncline.connectors.base import FilesConnector
 from syncline.domain.cursors import CursorCodec
 from syncline.domain.syncs import Sync
+from syncline.permissions.evaluator import Evaluator
 from syncline.services import SyncService
 from syncline.store.store import Store
 
@@ -29,6 +30,7 @@ class Services:
     cursors: CursorCodec
     connector: Callable[[Sync], FilesConnector]
     ready: Callable[[], Awaitable[bool]]
+    permissions: Evaluator
 
 
 def create_app(services: Services) -> FastAPI:
@@ -44,4 +46,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(syncs.router)
     app.include_router(records.router)
     app.include_router(credentials.router)
+    app.include_router(permissions.router)
     return app

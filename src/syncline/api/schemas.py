@@ -68,3 +68,45 @@ class CredentialCreate(_Body):
         if value is not None and value.tzinfo is None:
             raise ValueError("must include a timezone, e.g. 2026-01-01T00:00:00Z")
         return value
+
+
+# -- Permissions API (Paragon's bodies; `relation` accepted for `role`, as older docs sent) --
+
+
+class CheckBody(_Body):
+    object: str = Field(min_length=1, max_length=400)
+    user: str = Field(min_length=1, max_length=330)
+    role: str = Field(
+        min_length=1, max_length=32, validation_alias=AliasChoices("role", "relation")
+    )
+
+
+class BatchCheckBody(_Body):
+    # Items are checked one by one, so one malformed item gets its own `error`, not a 422.
+    checks: list[dict[str, Any]] = Field(max_length=1000)  # Any: validated per item
+
+
+class ListUsersBody(_Body):
+    object: str = Field(min_length=1, max_length=400)
+    role: str = Field(
+        min_length=1, max_length=32, validation_alias=AliasChoices("role", "relation")
+    )
+
+
+class ListObjectsBody(_Body):
+    object_type: Literal["file", "folder"] = Field(
+        default="file", validation_alias=AliasChoices("objectType", "object_type", "type")
+    )
+    user: str = Field(min_length=1, max_length=330)
+    role: str = Field(
+        min_length=1, max_length=32, validation_alias=AliasChoices("role", "relation")
+    )
+    cursor: str | None = Field(default=None, max_length=400)
+    limit: int = Field(default=1000, ge=1, le=1000)
+
+
+class ExpandBody(_Body):
+    object: str = Field(min_length=1, max_length=400)
+    relation: str = Field(
+        min_length=1, max_length=32, validation_alias=AliasChoices("relation", "role")
+    )

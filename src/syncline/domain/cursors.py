@@ -36,7 +36,30 @@ class CursorCodec:
             )
         return position
 
-    def _tag(self, kind: str, scope: str, position: int) -> str:
+    def encode_key(self, kind: str, scope: str, key: str) -> str:
+        """A cursor that resumes after a string key (an object id) rather than a number."""
+        if ":" in key:
+            raise ValueError("cursor keys may not contain ':'")
+        return _b64(f"{kind}:{key}:{self._tag(kind, scope, key)}".encode())
+
+    def decode_key(self, kind: str, scope: str, token: str, *, field: str = "cursor") -> str:
+        """The key in a cursor from `encode_key`; InvalidInput if altered or from elsewhere."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            found_kind, key, tag = raw.split(":")
+        except (ValueError, UnicodeDecodeError):
+            raise InvalidInput(
+                "The cursor is not one this server issued.", field=field, code="INVALID_CURSOR"
+            ) from None
+        if found_kind != kind or not hmac.compare_digest(tag, self._tag(kind, scope, key)):
+            raise InvalidInput(
+                "The cursor was altered or belongs to another query.",
+                field=field,
+                code="INVALID_CURSOR",
+            )
+        return key
+
+    def _tag(self, kind: str, scope: str, position: int | str) -> str:
         mac = hmac.new(self._key, f"{kind}:{scope}:{position}".encode(), hashlib.sha256)
         return mac.hexdigest()[:24]
 

@@ -6,9 +6,10 @@ This is the only module that branches on the dialect.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -108,6 +109,32 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def atomic(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Let a write transaction finish even if its caller is cancelled mid-way.
+
+    A cancelled await inside a SQLite transaction can strand the connection with the write
+    lock held; run the write as its own task instead, and let the cancellation reach the caller
+    at once while the transaction commits or rolls back cleanly behind it.
+    """
+
+    @functools.wraps(method)
+    async def shielded(*args: P.args, **kwargs: P.kwargs) -> R:
+        task = asyncio.ensure_future(method(*args, **kwargs))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+        return await asyncio.shield(task)
+
+    return shielded
+
+
+_pending: set[asyncio.Future[Any]] = set()
+"""Writes running on after their caller was cancelled (kept referenced until they end)."""
 
 
 class translate_errors:  # noqa: N801 - used like a function: `with translate_errors():`

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import orjson
 from sqlalchemy import case, delete, func, insert, or_, select, update
@@ -29,7 +27,8 @@ from syncline.domain.projects import Project
 from syncline.domain.records import RecordCounts, Upsert, record_hash
 from syncline.domain.syncs import Sync, SyncStatus, SyncType
 from syncline.errors import LeaseLost
-from syncline.store.database import Database
+from syncline.store.database import Database, atomic
+from syncline.store.permissions import access_digest, drop_access, forget_sync, write_access
 from syncline.store.tables import (
     credentials,
     outbox,
@@ -54,32 +53,6 @@ __all__ = [
 
 
 _STOPPED = (SyncStatus.DISABLED.value, SyncStatus.ERRORED.value)
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _atomic(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """Let a write transaction finish even if its caller is cancelled mid-way.
-
-    A cancelled await inside a SQLite transaction can strand the connection with the write
-    lock held; run the write as its own task instead, and let the cancellation reach the caller
-    at once while the transaction commits or rolls back cleanly behind it.
-    """
-
-    @functools.wraps(method)
-    async def atomic(*args: P.args, **kwargs: P.kwargs) -> R:
-        task = asyncio.ensure_future(method(*args, **kwargs))
-        _pending.add(task)
-        task.add_done_callback(_pending.discard)
-        return await asyncio.shield(task)
-
-    return atomic
-
-
-_pending: set[asyncio.Future[Any]] = set()
-"""Writes running on after their caller was cancelled (kept referenced until they end)."""
 
 
 def _dumps(value: object) -> str:
@@ -232,12 +205,17 @@ def _record_json(rid: str, data: JSONObject) -> str:
 # Both statements take the same tuple: the columns, then the key (sync_id, record_id).
 _INSERT_RECORDS = (
     "INSERT INTO records (seq, external_id, hash, deleted, is_folder, generation, changed_at_ms,"
-    " data, sync_id, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " data, access_hash, sync_id, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_NEW_RECORDS = _INSERT_RECORDS + " ON CONFLICT (sync_id, record_id) DO NOTHING"
 _UPDATE_RECORDS = (
     "UPDATE records SET seq = ?, external_id = ?, hash = ?, deleted = ?, is_folder = ?,"
-    " generation = ?, changed_at_ms = ?, data = ? WHERE sync_id = ? AND record_id = ?"
+    " generation = ?, changed_at_ms = ?, data = ?, access_hash = ?"
+    " WHERE sync_id = ? AND record_id = ?"
+)
+# A sharing change alone: new tuples and digest, but the record and its place in the feed stay.
+_SET_ACCESS = (
+    "UPDATE records SET access_hash = ?, generation = ? WHERE sync_id = ? AND record_id = ?"
 )
 
 
@@ -273,7 +251,14 @@ def _block_spans(first: int, last: int) -> dict[int, int]:
 
 
 def _record_row(
-    sync_id: str, rid: str, item: Upsert, digest: str, seq: int, generation: int, now_ms: int
+    sync_id: str,
+    rid: str,
+    item: Upsert,
+    digest: str,
+    access: str | None,
+    seq: int,
+    generation: int,
+    now_ms: int,
 ) -> tuple[object, ...]:
     """A live record as the tuple `_INSERT_RECORDS` and `_UPDATE_RECORDS` take."""
     data = _record_json(rid, item.data)
@@ -286,6 +271,7 @@ def _record_row(
         generation,
         now_ms,
         data,
+        access,
         sync_id,
         rid,
     )
@@ -295,7 +281,7 @@ def _tombstone_row(
     sync_id: str, rid: str, external_id: str, seq: int, generation: int, now_ms: int
 ) -> tuple[object, ...]:
     data = _tombstone(rid, external_id)
-    return (seq, external_id, "", True, False, generation, now_ms, data, sync_id, rid)
+    return (seq, external_id, "", True, False, generation, now_ms, data, None, sync_id, rid)
 
 
 class Store:
@@ -306,7 +292,7 @@ class Store:
 
     # ----------------------------------------------------------------------------- projects
 
-    @_atomic
+    @atomic
     async def save_project(self, project: Project, now: datetime) -> None:
         """Create the project or replace its key and webhook settings."""
         values = {
@@ -337,7 +323,7 @@ class Store:
 
     # -------------------------------------------------------------------------- credentials
 
-    @_atomic
+    @atomic
     async def add_credential(self, new: NewCredential, now: datetime) -> Credential:
         cid = str(uuid.uuid4())
         async with self.db.write() as conn:
@@ -423,7 +409,7 @@ class Store:
             refresh_lock_until=m["refresh_lock_until"],
         )
 
-    @_atomic
+    @atomic
     async def claim_refresh(self, cid: str, now: datetime, until: datetime) -> bool:
         """Take the right to refresh this credential's token; False if another process has it."""
         stmt = (
@@ -440,7 +426,7 @@ class Store:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount == 1
 
-    @_atomic
+    @atomic
     async def save_tokens(
         self,
         cid: str,
@@ -462,14 +448,14 @@ class Store:
         async with self.db.write() as conn:
             await conn.execute(update(credentials).where(credentials.c.id == cid).values(**values))
 
-    @_atomic
+    @atomic
     async def release_refresh(self, cid: str) -> None:
         async with self.db.write() as conn:
             await conn.execute(
                 update(credentials).where(credentials.c.id == cid).values(refresh_lock_until=None)
             )
 
-    @_atomic
+    @atomic
     async def invalidate_credential(
         self, cid: str, reason: str, now: datetime, *, delete_row: bool
     ) -> list[Sync]:
@@ -521,7 +507,7 @@ class Store:
 
     # -------------------------------------------------------------------------------- syncs
 
-    @_atomic
+    @atomic
     async def create_sync(self, new: NewSync, now: datetime) -> tuple[Sync, bool]:
         """Insert the sync unless it exists; returns it and whether it was created."""
         stmt = self.db.upsert(syncs).values(
@@ -573,7 +559,7 @@ class Store:
             rows = await conn.execute(query.order_by(syncs.c.created_at, syncs.c.id))
             return [_sync_from_row(r) for r in rows]
 
-    @_atomic
+    @atomic
     async def update_sync(self, sync_id: str, now: datetime, **values: object) -> None:
         """Change columns of a sync from the API (status, frequency, credential, run requests)."""
         async with self.db.write() as conn:
@@ -583,16 +569,17 @@ class Store:
                 .values(updated_at=now, **_columns(values))
             )
 
-    @_atomic
+    @atomic
     async def delete_sync(self, sync_id: str) -> None:
         """Delete the sync with its records, checkpoint and event log."""
         async with self.db.write() as conn:
             await conn.execute(delete(records).where(records.c.sync_id == sync_id))
             await conn.execute(delete(record_blocks).where(record_blocks.c.sync_id == sync_id))
             await conn.execute(delete(sync_events).where(sync_events.c.sync_id == sync_id))
+            await forget_sync(conn, sync_id)
             await conn.execute(delete(syncs).where(syncs.c.id == sync_id))
 
-    @_atomic
+    @atomic
     async def claim_due(
         self, owner: str, now: datetime, limit: int, lease_for: timedelta
     ) -> list[Sync]:
@@ -620,7 +607,7 @@ class Store:
             rows = await conn.execute(select(syncs).where(syncs.c.id.in_(ids)))
             return [_sync_from_row(r) for r in rows]
 
-    @_atomic
+    @atomic
     async def release_all_leases(self) -> int:
         """Free every sync lease (embedded mode at start: no other process can hold one)."""
         stmt = (
@@ -631,7 +618,7 @@ class Store:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount
 
-    @_atomic
+    @atomic
     async def heartbeat(self, sync_id: str, owner: str, until: datetime) -> bool:
         """Extend the lease; False if this owner lost it."""
         stmt = (
@@ -642,7 +629,7 @@ class Store:
         async with self.db.write() as conn:
             return (await conn.execute(stmt)).rowcount == 1
 
-    @_atomic
+    @atomic
     async def update_run(
         self,
         run: RunWrite,
@@ -675,7 +662,7 @@ class Store:
             await self._add_outbox(conn, run.sync, notices, now)
             await self._add_log(conn, run.sync, run.trace_id, entries, now)
 
-    @_atomic
+    @atomic
     async def error_run(
         self, run: RunWrite, reason: str, sync_type: SyncType, now: datetime
     ) -> None:
@@ -694,7 +681,7 @@ class Store:
 
     # ------------------------------------------------------------------------------ records
 
-    @_atomic
+    @atomic
     async def commit_page(
         self,
         run: RunWrite,
@@ -723,7 +710,7 @@ class Store:
         async with self.db.write() as conn:
             seq, total, active = await self._claim_page(conn, run, now)
             first_seq = seq + 1
-            existing: dict[str, tuple[str, bool, int, int]] = {}
+            existing: dict[str, tuple[str, bool, int, int, str | None]] = {}
             wanted = list(ids.values())
             for start in range(0, len(wanted), 900):
                 chunk = wanted[start : start + 900]
@@ -734,28 +721,37 @@ class Store:
                         records.c.deleted,
                         records.c.generation,
                         records.c.seq,
+                        records.c.access_hash,
                     ).where(
                         records.c.sync_id == sync_id, self.db.one_of(records.c.record_id, chunk)
                     )
                 )
-                existing.update({r[0]: (r[1], r[2], r[3], r[4]) for r in rows})
+                existing.update({r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in rows})
             moved: list[int] = []
 
             inserts: list[tuple[object, ...]] = []
             changes: list[tuple[object, ...]] = []
             stamps: list[str] = []
+            access_only: list[tuple[object, ...]] = []
+            retuple: list[tuple[str, Upsert]] = []
+            dropped: list[str] = []
             notices: list[Notice] = []
             created = updated = deleted = 0
             for ext, item in latest.items():
                 rid = ids[ext]
                 digest = record_hash(item.data)
+                access = access_digest(item)
                 known = existing.get(rid)
+                if access is not None and (known is None or known[1] or known[4] != access):
+                    retuple.append((rid, item))
                 if known is not None and known[0] == digest and not known[1]:
-                    if known[2] != run.generation:
+                    if access is not None and known[4] != access:
+                        access_only.append((access, run.generation, sync_id, rid))
+                    elif known[2] != run.generation:
                         stamps.append(rid)
                     continue
                 seq += 1
-                row = _record_row(sync_id, rid, item, digest, seq, run.generation, now_ms)
+                row = _record_row(sync_id, rid, item, digest, access, seq, run.generation, now_ms)
                 if known is None:
                     inserts.append(row)
                     total += 1
@@ -781,6 +777,7 @@ class Store:
                 seq += 1
                 active -= 1
                 deleted += 1
+                dropped.append(rid)
                 moved.append(known[3])
                 changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
                 notices.append(record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline))
@@ -799,6 +796,10 @@ class Store:
                     )
                     .values(generation=run.generation)
                 )
+            if access_only:
+                await conn.exec_driver_sql(self.db.native(_SET_ACCESS), access_only)
+            await write_access(conn, self.db, sync_id, retuple, replace=True)
+            await drop_access(conn, self.db, sync_id, dropped)
             await self._count_blocks(conn, sync_id, moved, first_seq, seq)
             await self._advance(conn, sync_id, seq, total, active, progress)
             await self._add_outbox(conn, run.sync, notices, now)
@@ -860,11 +861,17 @@ class Store:
         async with self.db.write() as conn:
             seq, total, active = await self._claim_page(conn, run, now)
             rows = []
+            with_access: list[tuple[str, Upsert]] = []
             for item in items:
                 rid = record_id(sync_id, item.external_id)
                 seq += 1
                 digest = record_hash(item.data)
-                rows.append(_record_row(sync_id, rid, item, digest, seq, run.generation, now_ms))
+                access = access_digest(item)
+                if access is not None:
+                    with_access.append((rid, item))
+                rows.append(
+                    _record_row(sync_id, rid, item, digest, access, seq, run.generation, now_ms)
+                )
             added = 0
             if rows:
                 result = await conn.exec_driver_sql(self.db.native(_INSERT_NEW_RECORDS), rows)
@@ -874,6 +881,7 @@ class Store:
                     await self._add_to_blocks(conn, sync_id, _block_spans(first, seq))
                 else:
                     await self._count_blocks(conn, sync_id, [], first, seq)
+                await write_access(conn, self.db, sync_id, with_access, replace=False)
             await self._advance(conn, sync_id, seq, total + added, active + added, progress)
         return RecordCounts(created=added, processed=len(items))
 
@@ -940,7 +948,7 @@ class Store:
         async with self.db.read() as conn:
             return int((await conn.execute(query)).scalar_one())
 
-    @_atomic
+    @atomic
     async def sweep_unseen(self, run: RunWrite, now: datetime, *, batch: int = 1000) -> int:
         """Tombstone, batch by batch, the active records the finished full listing did not see."""
         sync_id = run.sync.id
@@ -972,6 +980,7 @@ class Store:
                         record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline)
                     )
                 await conn.exec_driver_sql(self.db.native(_UPDATE_RECORDS), changes)
+                await drop_access(conn, self.db, sync_id, [r[0] for r in rows])
                 await self._count_blocks(conn, sync_id, [r[2] for r in rows], first_seq, seq)
                 await conn.execute(
                     update(syncs)
@@ -1091,7 +1100,7 @@ class Store:
             for r in rows
         ]
 
-    @_atomic
+    @atomic
     async def claim_deliveries(
         self, now: datetime, limit: int, lease_for: timedelta, *, per_sync: int = 1
     ) -> list[tuple[OutboxItem, str | None, str | None]]:
@@ -1156,7 +1165,7 @@ class Store:
             for m in (r._mapping for r in rows)
         ]
 
-    @_atomic
+    @atomic
     async def delivered(self, ids: list[int], now: datetime) -> None:
         """Mark events delivered (one write for a batch)."""
         if not ids:
@@ -1174,7 +1183,7 @@ class Store:
                 )
             )
 
-    @_atomic
+    @atomic
     async def release_deliveries(self, ids: list[int]) -> None:
         """Give back leased events that were not attempted (they wait behind a failed one)."""
         if not ids:
@@ -1182,7 +1191,7 @@ class Store:
         async with self.db.write() as conn:
             await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(lease_until=None))
 
-    @_atomic
+    @atomic
     async def finish_delivery(
         self,
         item: OutboxItem,

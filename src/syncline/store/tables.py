@@ -137,7 +137,37 @@ records = Table(
     Column("generation", Integer, nullable=False),
     Column("changed_at_ms", BigInteger, nullable=False),
     Column("data", Text, nullable=False),
+    # A digest of the item's permissions and parents: a sharing change rewrites the item's
+    # permission tuples without touching the record (no record_updated for it).
+    Column("access_hash", String(32), nullable=True),
     Index(None, "sync_id", "seq", unique=True),
+)
+
+# Who may open what, as relationship tuples `object#relation@subject` (OpenFGA's shape), per
+# sync. Objects: files and folders by record id, shared drives by drive id, groups by email.
+# Subjects: `user:<email>`, `user:*`, `domain:<domain>`, `group:<email>` (its members), and for
+# `parent` tuples `folder:<record id>` or `drive:<drive id>`.
+permission_tuples = Table(
+    "permission_tuples",
+    metadata,
+    Column("sync_id", ID, primary_key=True),
+    Column("object_id", String(320), primary_key=True),
+    Column("relation", String(16), primary_key=True),
+    Column("subject", String(400), primary_key=True),
+    Column("object_type", String(16), nullable=False),
+    # Reverse walks: a user's groups, a folder's children, the objects a subject holds.
+    Index(None, "sync_id", "subject", "relation"),
+)
+
+# The shared drives and groups whose members a sync has read, and how that went.
+permission_sources = Table(
+    "permission_sources",
+    metadata,
+    Column("sync_id", ID, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(320), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
 )
 
 # Live records per block of 4096 sequence numbers, so the feed can count what follows a cursor

@@ -1,0 +1,171 @@
+"""The Permissions API at Paragon's paths: check, batch-check, list-users, list-objects,
+streamed-list-objects and expand, answered from the sync's stored tuples.
+
+Users are emails (`user:` prefix accepted), objects record ids (`file:` or `folder:` prefix
+accepted). An object or user the sync does not know is simply denied: the answer never says
+whether it exists elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Response
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+
+from syncline.api.deps import PrincipalDep, ServicesDep
+from syncline.api.schemas import (
+    BatchCheckBody,
+    CheckBody,
+    ExpandBody,
+    ListObjectsBody,
+    ListUsersBody,
+)
+from syncline.errors import InvalidInput
+from syncline.permissions.evaluator import Check
+from syncline.permissions.model import ROLES
+
+router = APIRouter(prefix="/api/permissions/{sync_id}")
+
+LIST_LIMIT = 1000
+"""Paragon's cap on list-users and list-objects; list-objects pages past it with `cursor`."""
+
+
+def _user(value: str) -> str:
+    return value.strip().removeprefix("user:").strip().lower()
+
+
+def _object(value: str) -> str:
+    value = value.strip()
+    for prefix in ("file:", "folder:"):
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise InvalidInput(
+            f"role must be one of {', '.join(ROLES)}, not {value!r}.",
+            field="role",
+            code="INVALID_ROLE",
+        )
+    return value
+
+
+def _json(body: object) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.post("/check")
+async def check(
+    sync_id: str, body: CheckBody, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    question = Check(_object(body.object), _user(body.user), _role(body.role))
+    (allowed,) = await services.permissions.check(sync.id, [question])
+    return _json({"hasAccess": allowed})
+
+
+@router.post("/batch-check")
+async def batch_check(
+    sync_id: str, body: BatchCheckBody, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    questions: list[Check | None] = []
+    errors: list[str | None] = []
+    for item in body.checks:
+        try:
+            parsed = CheckBody.model_validate(item)
+            questions.append(Check(_object(parsed.object), _user(parsed.user), _role(parsed.role)))
+            errors.append(None)
+        except (ValidationError, InvalidInput) as exc:
+            questions.append(None)
+            errors.append(_item_error(exc))
+    asked = [q for q in questions if q is not None]
+    answers = iter(await services.permissions.check(sync.id, asked))
+    result = []
+    for item, question, error in zip(body.checks, questions, errors, strict=True):
+        entry: dict[str, Any] = {"allowed": False if question is None else next(answers)}
+        entry["request"] = {
+            "object": f"file:{_object(str(item.get('object', '')))}",
+            "user": item.get("user"),
+            "role": item.get("role", item.get("relation")),
+        }
+        if error is not None:
+            entry["error"] = error
+        result.append(entry)
+    return _json({"result": result})
+
+
+def _item_error(exc: ValidationError | InvalidInput) -> str:
+    if isinstance(exc, InvalidInput):
+        return str(exc)
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "check"
+    return f"{where}: {first['msg']}"
+
+
+@router.post("/list-users")
+async def list_users(
+    sync_id: str, body: ListUsersBody, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    users = await services.permissions.list_users(
+        sync.id, _object(body.object), _role(body.role), LIST_LIMIT
+    )
+    return _json({"users": users})
+
+
+@router.post("/list-objects")
+async def list_objects(
+    sync_id: str, body: ListObjectsBody, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    user, role = _user(body.user), _role(body.role)
+    scope = f"{sync.id}|{user}|{role}|{body.object_type}"
+    after = services.cursors.decode_key("o", scope, body.cursor) if body.cursor else ""
+    objects = [
+        object_id
+        async for object_id in services.permissions.objects(
+            sync.id, user, role, body.object_type, after=after, limit=body.limit + 1
+        )
+    ]
+    out: dict[str, Any] = {"objects": objects[: body.limit]}
+    if len(objects) > body.limit:  # an extension: Paragon stops at the limit
+        out["cursor"] = services.cursors.encode_key("o", scope, objects[body.limit - 1])
+    return _json(out)
+
+
+@router.post("/streamed-list-objects")
+async def streamed_list_objects(
+    sync_id: str, body: ListObjectsBody, principal: PrincipalDep, services: ServicesDep
+) -> StreamingResponse:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    user, role = _user(body.user), _role(body.role)
+    objects = services.permissions.objects(sync.id, user, role, body.object_type)
+
+    async def lines() -> AsyncIterator[bytes]:
+        # Many objects per chunk: one write per object would cost more than the query.
+        chunk: list[bytes] = []
+        async for object_id in objects:
+            chunk.append(b'{"object":"' + object_id.encode() + b'"}\n')
+            if len(chunk) == 500:
+                yield b"".join(chunk)
+                chunk = []
+        if chunk:
+            yield b"".join(chunk)
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+@router.post("/expand")
+async def expand(
+    sync_id: str, body: ExpandBody, principal: PrincipalDep, services: ServicesDep
+) -> Response:
+    sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
+    tree = await services.permissions.expand(sync.id, _object(body.object), body.relation)
+    return _json(tree)

@@ -1,0 +1,285 @@
+"""Permission tuples: written with the records they describe, read by the evaluator.
+
+Every statement here is keyed by `sync_id` first, so one sync's answers never see another's
+tuples, and every read is an index range: the primary key `(sync_id, object_id, relation,
+subject)` for an object's tuples, `(sync_id, subject, relation)` for the reverse walks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from syncline.domain.ids import record_id
+from syncline.domain.permissions import Relation
+from syncline.domain.records import Upsert
+from syncline.store.database import Database, atomic
+from syncline.store.tables import permission_sources, permission_tuples
+
+__all__ = [
+    "PermissionStore",
+    "SourceState",
+    "Tuple",
+    "access_digest",
+    "drop_access",
+    "forget_sync",
+    "item_tuples",
+    "write_access",
+]
+
+Tuple = tuple[str, str, str]
+"""(object_id, relation, subject)."""
+
+_INSERT_TUPLES = (
+    "INSERT INTO permission_tuples (sync_id, object_id, relation, subject, object_type)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (sync_id, object_id, relation, subject) DO NOTHING"
+)
+_CHUNK = 900  # bound values per IN list, under SQLite's limit with room for the others
+
+
+def _parent_subject(sync_id: str, parent: str, container: str | None) -> str:
+    if parent == container:
+        return f"drive:{parent}"
+    return f"folder:{record_id(sync_id, parent)}"
+
+
+def item_tuples(sync_id: str, rid: str, item: Upsert) -> list[tuple[str, str, str, str, str]]:
+    """The rows `_INSERT_TUPLES` takes for one item: its grants, its parents, its drive."""
+    access = item.access
+    if access is None:
+        return []
+    kind = "folder" if item.is_folder else "file"
+    rows = [(sync_id, rid, str(g.relation), g.subject, kind) for g in access.grants]
+    parents = {_parent_subject(sync_id, p, access.container) for p in item.parent_ids}
+    if access.container is not None:
+        # Members of the drive reach the item even when the folders between are not synced.
+        parents.add(f"drive:{access.container}")
+    rows.extend((sync_id, rid, Relation.PARENT.value, p, kind) for p in sorted(parents))
+    return rows
+
+
+def access_digest(item: Upsert) -> str | None:
+    """A digest of what `item_tuples` would write; None when the item carries no access."""
+    access = item.access
+    if access is None:
+        return None
+    parts = [access.container or "", *item.parent_ids, "|", str(item.is_folder)]
+    parts.extend(f"{g.relation}={g.subject}" for g in sorted(set(access.grants)))
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+async def write_access(
+    conn: AsyncConnection,
+    db: Database,
+    sync_id: str,
+    items: Sequence[tuple[str, Upsert]],
+    *,
+    replace: bool,
+) -> None:
+    """Write the tuples of these (record id, item) pairs, inside the caller's transaction.
+
+    `replace` first drops what the items had (a changed item); a first listing skips that.
+    """
+    rows = [row for rid, item in items for row in item_tuples(sync_id, rid, item)]
+    if replace:
+        await drop_access(conn, db, sync_id, [rid for rid, item in items if item.access])
+    if rows:
+        await conn.exec_driver_sql(db.native(_INSERT_TUPLES), rows)
+
+
+async def drop_access(
+    conn: AsyncConnection, db: Database, sync_id: str, rids: Sequence[str]
+) -> None:
+    """Remove every tuple of these objects (deleted records, or about to be rewritten)."""
+    for start in range(0, len(rids), _CHUNK):
+        await conn.execute(
+            delete(permission_tuples).where(
+                permission_tuples.c.sync_id == sync_id,
+                db.one_of(permission_tuples.c.object_id, list(rids[start : start + _CHUNK])),
+            )
+        )
+
+
+async def forget_sync(conn: AsyncConnection, sync_id: str) -> None:
+    """Drop every tuple and source of a sync (inside the caller's delete transaction)."""
+    await conn.execute(delete(permission_tuples).where(permission_tuples.c.sync_id == sync_id))
+    await conn.execute(delete(permission_sources).where(permission_sources.c.sync_id == sync_id))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """A shared drive or group whose members a sync has read: `ok`, `opaque` or `gone`."""
+
+    status: str
+    fetched_at: datetime
+
+
+# Objects a set of subjects reaches: direct grants, then everything below them through
+# `parent` tuples. UNION (not UNION ALL) drops repeats, which also ends any cycle.
+_REACHABLE = """
+WITH RECURSIVE reached(object_id, object_type) AS (
+    SELECT object_id, object_type FROM permission_tuples
+    WHERE sync_id = :sync_id AND subject IN ({subjects}) AND relation IN ({relations})
+    UNION
+    SELECT t.object_id, t.object_type FROM permission_tuples t
+    JOIN reached r ON t.subject = r.object_type || ':' || r.object_id
+    WHERE t.sync_id = :sync_id AND t.relation = 'parent' AND :recursive
+)
+SELECT DISTINCT object_id FROM reached
+WHERE object_type IN ({types}) AND object_id > :after
+ORDER BY object_id
+"""
+
+
+class PermissionStore:
+    """Reads for the evaluator, and the writes of drive and group memberships."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def object_types(self, sync_id: str, object_ids: Iterable[str]) -> dict[str, str]:
+        """The type (`file`, `folder`, `drive`, `group`) of each of these objects that has
+        tuples; objects nobody can open are simply absent."""
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(object_ids))
+        async with self.db.read() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = await conn.execute(
+                    select(permission_tuples.c.object_id, permission_tuples.c.object_type)
+                    .where(
+                        permission_tuples.c.sync_id == sync_id,
+                        self.db.one_of(
+                            permission_tuples.c.object_id, wanted[start : start + _CHUNK]
+                        ),
+                    )
+                    .distinct()
+                )
+                found.update({r[0]: r[1] for r in rows})
+        return found
+
+    async def tuples(
+        self,
+        sync_id: str,
+        object_ids: Iterable[str],
+        relations: Iterable[str],
+        subjects: Iterable[str] | None = None,
+    ) -> list[Tuple]:
+        """The tuples on these objects with these relations (and, if given, these subjects)."""
+        wanted = list(dict.fromkeys(object_ids))
+        rels = sorted(set(relations))
+        subs = sorted(set(subjects)) if subjects is not None else None
+        if not wanted or not rels or subs == []:
+            return []
+        t = permission_tuples.c
+        out: list[Tuple] = []
+        async with self.db.read() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(t.object_id, t.relation, t.subject).where(
+                    t.sync_id == sync_id,
+                    self.db.one_of(t.object_id, wanted[start : start + _CHUNK]),
+                    t.relation.in_(rels),
+                )
+                if subs is not None:
+                    query = query.where(self.db.one_of(t.subject, subs))
+                out.extend((r[0], r[1], r[2]) for r in await conn.execute(query))
+        return out
+
+    async def holders(self, sync_id: str, subjects: Iterable[str], relation: str) -> list[Tuple]:
+        """Tuples whose subject is one of `subjects` (the reverse walk: a user's groups)."""
+        wanted = sorted(set(subjects))
+        t = permission_tuples.c
+        out: list[Tuple] = []
+        async with self.db.read() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                rows = await conn.execute(
+                    select(t.object_id, t.relation, t.subject).where(
+                        t.sync_id == sync_id,
+                        self.db.one_of(t.subject, wanted[start : start + _CHUNK]),
+                        t.relation == relation,
+                    )
+                )
+                out.extend((r[0], r[1], r[2]) for r in rows)
+        return out
+
+    async def reachable(
+        self,
+        sync_id: str,
+        subjects: Iterable[str],
+        relations: Iterable[str],
+        *,
+        inherited: bool,
+        object_types: Iterable[str],
+        after: str = "",
+        limit: int | None = None,
+        batch: int = 2000,
+    ) -> AsyncIterator[str]:
+        """Object ids (of `object_types`, greater than `after`, in order) that `subjects` hold
+        one of `relations` on, directly or (when `inherited`) through any chain of parents.
+
+        Streams from one query: memory stays flat however many objects match.
+        """
+        subs, rels, types = sorted(set(subjects)), sorted(set(relations)), sorted(set(object_types))
+        if not subs or not rels or not types:
+            return
+        params: dict[str, object] = {"sync_id": sync_id, "recursive": inherited, "after": after}
+        names = []
+        for prefix, values in (("s", subs), ("r", rels), ("t", types)):
+            keys = [f"{prefix}{i}" for i in range(len(values))]
+            params.update(zip(keys, values, strict=True))
+            names.append(", ".join(f":{key}" for key in keys))
+        sql = _REACHABLE.format(subjects=names[0], relations=names[1], types=names[2])
+        if limit is not None:
+            sql += " LIMIT :limit"
+            params["limit"] = limit
+        async with self.db.read() as conn:
+            result = await conn.stream(text(sql), params)
+            async for rows in result.partitions(batch):
+                for row in rows:
+                    yield row[0]
+
+    async def sources(self, sync_id: str, kind: str) -> dict[str, SourceState]:
+        """The drives (`kind="drive"`) or groups (`"group"`) this sync has read members of."""
+        s = permission_sources.c
+        async with self.db.read() as conn:
+            rows = await conn.execute(
+                select(s.key, s.status, s.fetched_at).where(s.sync_id == sync_id, s.kind == kind)
+            )
+            return {r[0]: SourceState(r[1], r[2]) for r in rows}
+
+    @atomic
+    async def replace_source(
+        self,
+        sync_id: str,
+        kind: str,
+        key: str,
+        *,
+        tuples: Sequence[tuple[str, str]],
+        status: str,
+        now: datetime,
+    ) -> None:
+        """Replace the members of one drive or group: `tuples` are (relation, subject)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                delete(permission_tuples).where(
+                    permission_tuples.c.sync_id == sync_id, permission_tuples.c.object_id == key
+                )
+            )
+            if tuples:
+                await conn.exec_driver_sql(
+                    self.db.native(_INSERT_TUPLES),
+                    [(sync_id, key, rel, subject, kind) for rel, subject in tuples],
+                )
+            stmt = self.db.upsert(permission_sources).values(
+                sync_id=sync_id, kind=kind, key=key, status=status, fetched_at=now
+            )
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["sync_id", "kind", "key"],
+                    set_={"status": status, "fetched_at": now},
+                )
+            )
