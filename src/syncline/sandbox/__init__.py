@@ -16,7 +16,7 @@ from syncline.sandbox.drive import (
     SharedDrive,
     create_drive_app,
 )
-from syncline.sandbox.samples import Generated, generate, populate
+from syncline.sandbox.samples import Generated, Sharing, generate, populate
 from syncline.sandbox.server import ABORT_EXTENSION, BackgroundServer
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "Generated",
     "Permission",
     "SharedDrive",
+    "Sharing",
     "create_drive_app",
     "generate",
     "populate",

@@ -36,7 +36,7 @@ from syncline.sandbox.fields import Mask, parse_fields
 from syncline.sandbox.page_tokens import PageTokens
 from syncline.types import JSON
 
-__all__ = ["DriveApi"]
+__all__ = ["DriveApi", "authenticate"]
 
 # What Drive v3 returns when the caller names no `fields`.
 _DEFAULT_FILE = parse_fields("kind,id,name,mimeType")
@@ -48,12 +48,23 @@ _DEFAULT_CHANGE_LIST = parse_fields(
     "file(kind,id,name,mimeType),driveId,drive(kind,id,name))"
 )
 _DEFAULT_PERMISSION_LIST = parse_fields(
-    "kind,nextPageToken,permissions(kind,id,type,emailAddress,role,allowFileDiscovery)"
+    "kind,nextPageToken,permissions(kind,id,type,emailAddress,domain,role,allowFileDiscovery)"
 )
 _DEFAULT_DRIVE_LIST = parse_fields("kind,nextPageToken,drives(kind,id,name)")
 _ALL: Mask = {"*": None}
 
 _BEARER = re.compile(r"Bearer\s+(\S+)", re.IGNORECASE)
+
+
+def authenticate(state: DriveState, request: Request) -> tuple[str, frozenset[str]]:
+    """(user, scopes) of the request's bearer token (or `access_token` parameter), else 401."""
+    header = request.headers.get("authorization", "")
+    match = _BEARER.fullmatch(header.strip())
+    token = match.group(1) if match else request.query_params.get("access_token")
+    grant = state.grants.grant_for(token) if token else None
+    if grant is None:
+        raise auth_error()
+    return grant
 
 
 def _scan_budget(want: int) -> int:
@@ -88,12 +99,7 @@ class DriveApi:
     # -- helpers -------------------------------------------------------------------------
 
     def _context(self, request: Request) -> RenderContext:
-        header = request.headers.get("authorization", "")
-        match = _BEARER.fullmatch(header.strip())
-        token = match.group(1) if match else request.query_params.get("access_token")
-        user = self.state.grants.user_for(token) if token else None
-        if user is None:
-            raise auth_error()
+        user, _ = authenticate(self.state, request)
         return RenderContext(self.state, user, str(request.base_url).rstrip("/"))
 
     def _file(self, request: Request, ctx: RenderContext, *, all_drives: bool) -> DriveFile:
@@ -114,7 +120,7 @@ class DriveApi:
 
     def _check_drive(self, drive_id: str, user: str) -> None:
         drive = self.state.drive(drive_id)
-        if drive is None or user not in drive.members:
+        if drive is None or not self.state.is_member(drive, user):
             raise error(404, "notFound", f"Shared drive not found: {drive_id}", location="driveId")
 
     # -- files -----------------------------------------------------------------------------
@@ -247,7 +253,11 @@ class DriveApi:
         return export_bytes(f.mime_type, target, text)
 
     async def permissions_list(self, request: Request) -> Response:
-        """`permissions.list`: shared drives list every member, My Drive pages by 100."""
+        """`permissions.list`, also on a shared drive's id (its members).
+
+        Without `pageSize`, a shared-drive item pages by 100 and a My Drive item returns
+        everything, as Drive documents.
+        """
         ctx = self._context(request)
         params = request.query_params
         selected = mask(params, _DEFAULT_PERMISSION_LIST, PERMISSION_LIST)
@@ -259,7 +269,7 @@ class DriveApi:
             start = at if isinstance(at, int) else 0
             perms = render_permissions(f, ctx)
         if want is None:
-            want = len(perms) if f.drive_id else 100
+            want = 100 if f.drive_id else max(1, len(perms))
         page = perms[start : start + want]
         more = start + want < len(perms)
         next_token = (

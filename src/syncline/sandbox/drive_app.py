@@ -15,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from syncline.sandbox.directory_api import DirectoryApi
 from syncline.sandbox.drive_api import DriveApi
 from syncline.sandbox.drive_auth import DRIVE_SCOPE
 from syncline.sandbox.drive_errors import (
@@ -37,13 +38,16 @@ def create_drive_app(state: DriveState) -> ASGIApp:
 
     Routes: `POST /token`, `GET /authorize`, and `/drive/v3/...` (files, files/{id},
     files/{id}/export, files/{id}/permissions, changes, changes/startPageToken, drives,
-    about), plus `/feeds/download/{kind}/Export` behind `exportLinks`.
+    about), plus `/feeds/download/{kind}/Export` behind `exportLinks`, and the Admin SDK
+    Directory API's `/admin/directory/v1/groups/{groupKey}/members`. Faults and latency apply
+    to every path but the OAuth ones.
     """
     oauth = _OAuth(state)
     routes = [
         Route("/token", oauth.token, methods=["POST"]),
         Route("/authorize", oauth.authorize),
         *DriveApi(state).routes(),
+        *DirectoryApi(state).routes(),
     ]
     app = Starlette(routes=routes, exception_handlers={DriveError: _render_error})
     return _Instrumented(app, state)
@@ -77,7 +81,10 @@ class _OAuth:
         if not redirect_uri:
             return json_response({"error": "invalid_request"}, 400)
         user = params.get("login_hint") or "alice@example.com"
-        answer = {"code": self.state.grants.authorize(user, redirect_uri), "scope": DRIVE_SCOPE}
+        # Consent grants what was asked (Google's `scope` is space separated), else Drive read-only.
+        scopes = params.get("scope", "").split() or [DRIVE_SCOPE]
+        code = self.state.grants.authorize(user, redirect_uri, scopes)
+        answer = {"code": code, "scope": " ".join(scopes)}
         if "state" in params:
             answer["state"] = params["state"]
         separator = "&" if "?" in redirect_uri else "?"

@@ -6,20 +6,30 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from syncline.types import JSONObject
 
-__all__ = ["DRIVE_SCOPE", "OAuthGrants"]
+__all__ = ["DIRECTORY_SCOPES", "DRIVE_SCOPE", "OAuthGrants"]
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
+DIRECTORY_SCOPES = frozenset(
+    {
+        "https://www.googleapis.com/auth/admin.directory.group.readonly",
+        "https://www.googleapis.com/auth/admin.directory.group.member.readonly",
+        "https://www.googleapis.com/auth/admin.directory.group",
+        "https://www.googleapis.com/auth/admin.directory.group.member",
+    }
+)
+"""Any of these lets a token read group members through the Admin SDK Directory API."""
 
 
 @dataclass(slots=True)
 class _Grant:
     user: str
     refresh_token: str
+    scopes: tuple[str, ...] = (DRIVE_SCOPE,)
 
 
 class OAuthGrants:
@@ -43,13 +53,13 @@ class OAuthGrants:
         self._clock = clock
         self._grants_by_refresh: dict[str, _Grant] = {}
         self._access: dict[str, tuple[_Grant, float]] = {}
-        self._codes: dict[str, tuple[str, str | None]] = {}
+        self._codes: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
 
-    def issue_tokens(self, user: str) -> tuple[str, str]:
-        """Register a grant for `user`; return (access_token, refresh_token)."""
+    def issue_tokens(self, user: str, scopes: Iterable[str] = (DRIVE_SCOPE,)) -> tuple[str, str]:
+        """Register a grant for `user` with `scopes`; return (access_token, refresh_token)."""
         with self._lock:
-            grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24))
+            grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24), tuple(scopes))
             self._grants_by_refresh[grant.refresh_token] = grant
             return self._mint(grant), grant.refresh_token
 
@@ -67,17 +77,24 @@ class OAuthGrants:
 
     def user_for(self, access_token: str) -> str | None:
         """The user an unexpired access token belongs to."""
+        found = self.grant_for(access_token)
+        return None if found is None else found[0]
+
+    def grant_for(self, access_token: str) -> tuple[str, frozenset[str]] | None:
+        """(user, scopes) of an unexpired access token."""
         with self._lock:
             entry = self._access.get(access_token)
         if entry is None or self._clock() >= entry[1]:
             return None
-        return entry[0].user
+        return entry[0].user, frozenset(entry[0].scopes)
 
-    def authorize(self, user: str, redirect_uri: str | None) -> str:
-        """Consent screen done: an authorization code for `user`."""
+    def authorize(
+        self, user: str, redirect_uri: str | None, scopes: Iterable[str] = (DRIVE_SCOPE,)
+    ) -> str:
+        """Consent screen done: an authorization code for `user`, granting `scopes`."""
         code = "4/sandbox-" + secrets.token_urlsafe(16)
         with self._lock:
-            self._codes[code] = (user, redirect_uri)
+            self._codes[code] = (user, redirect_uri, tuple(scopes))
         return code
 
     def token_endpoint(
@@ -114,10 +131,10 @@ class OAuthGrants:
         entry = self._codes.pop(code, None)
         if entry is None:
             return 400, _oauth_error("invalid_grant", "Malformed auth code.")
-        user, expected_uri = entry
+        user, expected_uri, scopes = entry
         if expected_uri is not None and redirect_uri != expected_uri:
             return 400, _oauth_error("redirect_uri_mismatch", "Bad Request")
-        grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24))
+        grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24), scopes)
         self._grants_by_refresh[grant.refresh_token] = grant
         body = self._token_body(grant)
         body["refresh_token"] = grant.refresh_token
@@ -128,7 +145,7 @@ class OAuthGrants:
         return {
             "access_token": self._mint(grant),
             "expires_in": max(1, math.ceil(self.token_ttl) - 1),
-            "scope": DRIVE_SCOPE,
+            "scope": " ".join(grant.scopes),  # space separated, as Google sends them
             "token_type": "Bearer",
         }
 

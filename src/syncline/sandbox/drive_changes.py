@@ -66,11 +66,12 @@ class ChangeLog:
         self.is_drive.extend(repeat(False, len(keys)))
         last.update(zip(keys, range(start, start + len(keys)), strict=True))
 
-    def superseded(self, index: int, user: str) -> bool:
-        """Whether a later entry for the same item also concerns `user`."""
+    def superseded(self, index: int, names: frozenset[str]) -> bool:
+        """Whether a later entry for the same item also concerns a user known by `names`
+        (the user and their groups)."""
         later = self._last[self.is_drive[index]][self.keys[index]]
         while later > index:
-            if user in self.audiences[later]:
+            if not names.isdisjoint(self.audiences[later]):
                 return True
             later = self._prev[later]
         return False

@@ -10,6 +10,7 @@ __all__ = [
     "DriveError",
     "auth_error",
     "bad_value",
+    "insufficient_scopes",
     "invalid_field",
     "not_found",
     "rate_limited",
@@ -123,3 +124,15 @@ def server_error(status: int) -> DriveError:
     return DriveError(
         status, _envelope(status, "internalError", "Internal Error", grpc_status="INTERNAL")
     )
+
+
+def insufficient_scopes() -> DriveError:
+    """403 for a token whose grant lacks the scope the method needs."""
+    body = _envelope(
+        403,
+        "insufficientPermissions",
+        "Request had insufficient authentication scopes.",
+        grpc_status="PERMISSION_DENIED",
+        item_message="Insufficient Permission",
+    )
+    return DriveError(403, body)

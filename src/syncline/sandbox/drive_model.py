@@ -12,14 +12,19 @@ from functools import lru_cache
 
 __all__ = [
     "APPS_PREFIX",
+    "DRIVE_ROLES",
     "FOLDER",
+    "ROLES",
     "SHORTCUT",
     "DriveFile",
     "Permission",
     "SharedDrive",
+    "anyone_permission",
     "display_name",
+    "domain_permission",
     "drive_like_id",
     "file_id",
+    "group_permission",
     "permission_id",
     "rfc3339",
     "user_permission",
@@ -28,6 +33,10 @@ __all__ = [
 APPS_PREFIX = "application/vnd.google-apps."
 FOLDER = "application/vnd.google-apps.folder"
 SHORTCUT = "application/vnd.google-apps.shortcut"
+ROLES = ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader")
+"""Drive's roles, strongest first."""
+DRIVE_ROLES = ROLES[1:]
+"""The roles a shared-drive member may hold (shared drives have no owner)."""
 
 
 def file_id() -> str:
@@ -48,7 +57,7 @@ def rfc3339(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def permission_id(email: str) -> str:
     """Drive gives each user one numeric permission id, the same on every file."""
     digest = hashlib.sha256(email.lower().encode()).digest()
@@ -64,28 +73,67 @@ def display_name(email: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Permission:
-    """One direct grant on a file (shared-drive membership is not stored here)."""
+    """One grant: `type` is user or group (with `email`), domain (with `domain`) or anyone.
+
+    Direct grants live in `DriveFile.perms`; shared-drive membership lives on `SharedDrive`.
+    """
 
     id: str
     type: str
     role: str
-    email: str | None
+    email: str | None = None
+    domain: str | None = None
+    discoverable: bool = False
+    """`allowFileDiscovery` of domain and anyone grants."""
 
 
-@lru_cache(maxsize=4096)
+# Permissions are immutable, so equal grants share one object (a million files stay small).
+@lru_cache(maxsize=65536)
 def user_permission(email: str, role: str) -> Permission:
-    """Permissions are immutable, so equal grants share one object (1M files stay small)."""
+    """A user's grant: Drive gives each user one permission id, the same on every file."""
     return Permission(permission_id(email), "user", role, email)
+
+
+@lru_cache(maxsize=65536)
+def group_permission(email: str, role: str) -> Permission:
+    """A Google Group's grant; its members reach the item through the group."""
+    return Permission(permission_id(email.lower()), "group", role, email.lower())
+
+
+@lru_cache(maxsize=1024)
+def domain_permission(domain: str, role: str, discoverable: bool = False) -> Permission:
+    """Everyone signed in with an account of `domain`."""
+    domain = domain.lower()
+    return Permission(permission_id(domain) + "k", "domain", role, None, domain, discoverable)
+
+
+@lru_cache(maxsize=16)
+def anyone_permission(role: str, discoverable: bool = False) -> Permission:
+    """Anyone with the link (`anyoneWithLink`), or anyone at all when discoverable (`anyone`)."""
+    return Permission(
+        "anyone" if discoverable else "anyoneWithLink", "anyone", role, None, None, discoverable
+    )
 
 
 @dataclass(slots=True)
 class SharedDrive:
-    """A shared drive; its root folder has the drive's id."""
+    """A shared drive; its root folder has the drive's id.
+
+    `members` maps each member's email to its role; `groups` says which of them are groups.
+    """
 
     id: str
     name: str
-    members: set[str]
+    members: dict[str, str]
     created: float
+    groups: set[str] = field(default_factory=set)
+
+    def member_permissions(self) -> list[Permission]:
+        """The members as grants, by email."""
+        return [
+            group_permission(email, role) if email in self.groups else user_permission(email, role)
+            for email, role in sorted(self.members.items())
+        ]
 
 
 @dataclass(slots=True, eq=False)

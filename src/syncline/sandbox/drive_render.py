@@ -14,6 +14,7 @@ from typing import TypeAlias, TypeVar
 from syncline.sandbox.drive_export import EXPORT_FORMATS
 from syncline.sandbox.drive_model import (
     FOLDER,
+    ROLES,
     SHORTCUT,
     DriveFile,
     Permission,
@@ -34,7 +35,9 @@ __all__ = [
     "FILE_LIST",
     "PERMISSION_LIST",
     "START_TOKEN",
+    "EffectivePermission",
     "RenderContext",
+    "effective_permissions",
     "project",
     "render_change",
     "render_drive",
@@ -289,11 +292,9 @@ def _owners(f: DriveFile, ctx: RenderContext) -> JSON:
 
 
 def _role_of(f: DriveFile, ctx: RenderContext) -> str:
-    if f.drive_id is not None:
-        drive = ctx.state.drive(f.drive_id)
-        if drive is not None and ctx.user in drive.members:
-            return "organizer"
-    return next((p.role for p in f.perms if p.email == ctx.user), "reader")
+    names = ctx.state.principals(ctx.user)
+    roles = [p.role for p in effective_permissions(f, ctx.state) if p.email in names]
+    return min(roles, key=ROLES.index) if roles else "reader"
 
 
 def _capabilities(f: DriveFile, ctx: RenderContext) -> JSON:
@@ -351,7 +352,7 @@ FILE_GETTERS: dict[str, Getter[DriveFile]] = {
     "owners": lambda f, c, m: _owners(f, c),
     "ownedByMe": lambda f, c, m: None if f.drive_id else f.owner_email() == c.user,
     "lastModifyingUser": lambda f, c, m: user_json(f.creator, c.user) if f.creator else None,
-    "permissionIds": lambda f, c, m: [p.id for p, _ in _grants(f, c)],
+    "permissionIds": lambda f, c, m: [p.id for p in effective_permissions(f, c.state)],
     # Drive leaves `permissions` out for shared-drive items; permissions.list has them.
     "permissions": lambda f, c, m: None if f.drive_id else render_permissions(f, c),
     "exportLinks": lambda f, c, m: _export_links(f, c),
@@ -377,12 +378,67 @@ def render_file(f: DriveFile, ctx: RenderContext, mask: Mask | None) -> JSONObje
 # -- permissions -------------------------------------------------------------------------------
 
 
-def _permission_json(perm: Permission) -> JSONObject:
+@dataclass(slots=True)
+class EffectivePermission:
+    """One principal's access to an item: the strongest role, and each grant behind it."""
+
+    perm: Permission
+    role: str
+    details: list[JSONObject]
+
+    @property
+    def id(self) -> str:
+        return self.perm.id
+
+    @property
+    def email(self) -> str | None:
+        return self.perm.email
+
+
+def effective_permissions(f: DriveFile, state: DriveState) -> list[EffectivePermission]:
+    """Everyone with access to `f`, once per permission id: its own grants first, then those
+    of the folders above (nearest first), then its shared drive's members.
+
+    A folder owner's grant reaches items below as `writer`, since an item has one owner.
+    On a shared drive's root (the drive itself), members are direct grants of type `member`.
+    """
+    merged: dict[str, EffectivePermission] = {}
+
+    def add(perm: Permission, kind: str, role: str, inherited_from: str | None) -> None:
+        detail: JSONObject = {
+            "permissionType": kind,
+            "role": role,
+            "inherited": inherited_from is not None,
+        }
+        if inherited_from is not None:
+            detail["inheritedFrom"] = inherited_from
+        entry = merged.get(perm.id)
+        if entry is None:
+            merged[perm.id] = EffectivePermission(perm, role, [detail])
+            return
+        entry.details.append(detail)
+        if ROLES.index(role) < ROLES.index(entry.role):
+            entry.role = role
+
+    for perm in f.perms:
+        add(perm, "file", perm.role, None)
+    for folder in state.ancestors(f):
+        for perm in folder.perms:
+            add(perm, "file", "writer" if perm.role == "owner" else perm.role, folder.id)
+    drive = state.drive(f.drive_id) if f.drive_id else None
+    if drive is not None:
+        for perm in drive.member_permissions():
+            add(perm, "member", perm.role, None if f.is_root else drive.id)
+    return list(merged.values())
+
+
+def _permission_json(entry: EffectivePermission) -> JSONObject:
+    perm = entry.perm
     out: JSONObject = {
         "kind": "drive#permission",
         "id": perm.id,
         "type": perm.type,
-        "role": perm.role,
+        "role": entry.role,
     }
     if perm.email is not None:
         out |= {
@@ -391,37 +447,17 @@ def _permission_json(perm: Permission) -> JSONObject:
             "deleted": False,
             "pendingOwner": False,
         }
-    return out
-
-
-def _grants(f: DriveFile, ctx: RenderContext) -> list[tuple[Permission, str | None]]:
-    """Direct permissions, then shared-drive members as organizers (with the drive they
-    inherit from)."""
-    out: list[tuple[Permission, str | None]] = [(p, None) for p in f.perms]
-    drive = ctx.state.drive(f.drive_id) if f.drive_id else None
-    if drive is not None:
-        direct = {p.email for p in f.perms}
-        for member in sorted(drive.members - direct):
-            out.append((Permission(permission_id(member), "user", "organizer", member), drive.id))
+    if perm.domain is not None:
+        out |= {"domain": perm.domain, "displayName": perm.domain}
+    if perm.type in ("domain", "anyone"):
+        out["allowFileDiscovery"] = perm.discoverable
+    out["permissionDetails"] = list(entry.details)
     return out
 
 
 def render_permissions(f: DriveFile, ctx: RenderContext) -> list[JSON]:
-    """Every permission on `f`, shared-drive members included as inherited organizers."""
-    out: list[JSON] = []
-    for perm, inherited_from in _grants(f, ctx):
-        entry = _permission_json(perm)
-        if inherited_from is not None:
-            entry["permissionDetails"] = [
-                {
-                    "permissionType": "member",
-                    "role": perm.role,
-                    "inherited": True,
-                    "inheritedFrom": inherited_from,
-                }
-            ]
-        out.append(entry)
-    return out
+    """Every permission on `f` with `permissionDetails` saying where each part comes from."""
+    return [_permission_json(entry) for entry in effective_permissions(f, ctx.state)]
 
 
 # -- changes and drives ------------------------------------------------------------------------

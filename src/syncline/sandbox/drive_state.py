@@ -1,7 +1,20 @@
 """The fake Drive's in-memory state and the Python API tests use to script it.
 
 Everything a test does (add, share, trash, delete...) appends to the change log, except
-`silently_delete`. Indexes are append-only lists whose entries stay live only while the item
+`silently_delete` and group membership edits (Drive's feed does not report those either).
+
+Who sees what:
+- *Listing* (files.list, the changes feed) shows an item to a user who holds a user or group
+  grant on it or on a folder above it (groups count through nested membership), or who is a
+  member of its shared drive, directly or through a group. My Drive roots pass nothing down.
+- *Opening* (files.get, export, permissions.list) also works through a link (`anyone` grants)
+  or a domain grant for the user's email domain, on the item or a folder above it. Such items
+  are never listed to the people they reach only that way: Drive shows link- and domain-shared
+  files only once a user opens them, and the sandbox does not model "opened".
+- A sharing change is one change entry for the item shared, whose audience is everyone who
+  could list it before or after; items below a shared folder get no entries of their own.
+
+Indexes are append-only lists whose entries stay live only while the item
 still points back at them, so page tokens can be plain positions and a page costs O(page
 size) however many files exist. One re-entrant lock guards it all: the server thread reads
 while the test thread mutates; no lock is ever held across an await.
@@ -11,19 +24,24 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from syncline.sandbox.drive_auth import OAuthGrants
+from syncline.sandbox.drive_auth import DRIVE_SCOPE, OAuthGrants
 from syncline.sandbox.drive_changes import ChangeLog
 from syncline.sandbox.drive_model import (
+    DRIVE_ROLES,
     FOLDER,
+    ROLES,
     SHORTCUT,
     DriveFile,
     Permission,
     SharedDrive,
+    anyone_permission,
+    domain_permission,
     drive_like_id,
     file_id,
+    group_permission,
     user_permission,
 )
 from syncline.sandbox.faults import FaultQueue
@@ -33,6 +51,7 @@ from syncline.sandbox.traffic import Traffic
 __all__ = ["DRIVE_FAULTS", "ChangeView", "DriveState", "Position"]
 
 DRIVE_FAULTS = ("429", "403_rate", "403_permission", "500", "503", "timeout", "drop", "401")
+DEFAULT_USER = "alice@example.com"
 OAUTH_PATHS = ("/token", "/authorize")
 
 Position = tuple[int, int]
@@ -99,6 +118,8 @@ class DriveState:
         self._children: dict[str, list[str]] = {}
         self._drive_items: dict[str, list[str]] = {}
         self._drives: dict[str, SharedDrive] = {}
+        self._groups: dict[str, tuple[str, ...]] = {}  # group email -> member emails
+        self._principals: dict[str, frozenset[str]] = {}  # user -> user + groups, cached
         self._roots: dict[str, str] = {}
         self._vanished: set[str] = set()
         self._empty_served: set[int] = set()
@@ -106,9 +127,15 @@ class DriveState:
 
     # -- OAuth -------------------------------------------------------------------------
 
-    def issue_tokens(self, user: str = "alice@example.com") -> tuple[str, str]:
-        """Register a grant for `user`; return (access_token, refresh_token)."""
-        return self.grants.issue_tokens(user)
+    def issue_tokens(
+        self, user: str = DEFAULT_USER, scopes: Iterable[str] = (DRIVE_SCOPE,)
+    ) -> tuple[str, str]:
+        """Register a grant for `user`; return (access_token, refresh_token).
+
+        `scopes` default to Drive read-only; the Directory API also needs one of
+        `DIRECTORY_SCOPES` (e.g. `.../auth/admin.directory.group.readonly`).
+        """
+        return self.grants.issue_tokens(user, scopes)
 
     def revoke(self, refresh_token: str) -> None:
         """Later refreshes with this token get `invalid_grant`; its access tokens die too."""
@@ -191,13 +218,25 @@ class DriveState:
             return root
 
     def add_shared_drive(
-        self, name: str, members: Iterable[str] = ("alice@example.com",), *, id: str | None = None
+        self,
+        name: str,
+        members: Iterable[str] | Mapping[str, str] = (DEFAULT_USER,),
+        *,
+        id: str | None = None,
     ) -> str:
-        """Create a shared drive; its root folder's id is the drive id, which is returned."""
+        """Create a shared drive; its root folder's id is the drive id, which is returned.
+
+        `members` are emails (organizers) or a mapping email -> role (`DRIVE_ROLES`); an email
+        already added with `add_group` joins as that group.
+        """
+        roles = dict(members) if isinstance(members, Mapping) else dict.fromkeys(members, ROLES[1])
+        for role in roles.values():
+            _check_role(role, DRIVE_ROLES)
         with self.lock:
             drive_id = id or drive_like_id()
             now = self.clock()
-            drive = SharedDrive(drive_id, name, set(members), now)
+            groups = {email for email in roles if email.lower() in self._groups}
+            drive = SharedDrive(drive_id, name, roles, now, groups)
             self._drives[drive_id] = drive
             self._files[drive_id] = DriveFile(
                 drive_id, name, FOLDER, None, drive_id, "", None, now, now, (), is_root=True
@@ -289,26 +328,122 @@ class DriveState:
             f.modified = self.clock()
             self._touch(f, before)
 
-    def share(self, file_id: str, email: str, role: str = "reader") -> None:
-        """Grant `email` a direct permission; they see the file appear in their changes."""
+    def share(self, file_id: str, email: str, role: str = "reader", *, type: str = "user") -> None:
+        """Grant a user or group (`type`) a direct permission on the item (and, for a folder,
+        everything below it); whoever newly sees the item gets a change for it."""
+        if type not in ("user", "group"):
+            raise ValueError("type must be user or group; see share_with_domain/_anyone")
+        _check_role(role, ROLES)
+        perm = user_permission(email, role) if type == "user" else group_permission(email, role)
         with self.lock:
             f = self._get(file_id)
             if f.owner_email() == email:
                 raise ValueError("the owner already has access")
-            before = self._audience(f)
-            others = tuple(p for p in f.perms if p.email != email)
-            f.perms = (*others, user_permission(email, role))
-            self._touch(f, before)
+            self._set_grant(f, perm, lambda p: p.email == perm.email)
 
-    def unshare(self, file_id: str, email: str) -> None:
-        """Remove `email`'s direct permission; they see `removed: true`."""
+    def share_with_domain(
+        self, file_id: str, domain: str, role: str = "reader", discoverable: bool = False
+    ) -> None:
+        """Grant everyone with an account of `domain` (`allowFileDiscovery` = `discoverable`)."""
+        _check_role(role, ROLES[3:])
+        perm = domain_permission(domain, role, discoverable)
+        with self.lock:
+            self._set_grant(self._get(file_id), perm, lambda p: p.domain == perm.domain)
+
+    def share_with_anyone(self, file_id: str, role: str = "reader") -> None:
+        """Anyone with the link may open the item (`anyoneWithLink`, not discoverable)."""
+        _check_role(role, ROLES[3:])
         with self.lock:
             f = self._get(file_id)
-            if f.owner_email() == email:
+            self._set_grant(f, anyone_permission(role), lambda p: p.type == "anyone")
+
+    def unshare(self, file_id: str, email_or_domain: str) -> None:
+        """Remove a user's, group's or domain's direct grant, or the link (`"anyone"`); who
+        can no longer see the item gets `removed: true`."""
+        key = email_or_domain.lower()
+
+        def named(p: Permission) -> bool:
+            if key == "anyone":
+                return p.type == "anyone"
+            return (p.email or p.domain or "").lower() == key
+
+        with self.lock:
+            f = self._get(file_id)
+            if (f.owner_email() or "").lower() == key:
                 raise ValueError("cannot unshare a file from its owner")
             before = self._audience(f)
-            f.perms = tuple(p for p in f.perms if p.email != email)
+            f.perms = tuple(p for p in f.perms if not named(p))
             self._touch(f, before)
+
+    def _set_grant(
+        self, f: DriveFile, perm: Permission, replaces: Callable[[Permission], bool]
+    ) -> None:
+        before = self._audience(f)
+        f.perms = (*(p for p in f.perms if not replaces(p)), perm)
+        self._touch(f, before)
+
+    # -- groups and shared-drive members ----------------------------------------------------
+
+    def add_group(self, email: str, members: Iterable[str] = ()) -> None:
+        """Create a Google Group; `members` are user or group emails (groups may nest)."""
+        with self.lock:
+            if email.lower() in self._groups:
+                raise ValueError(f"group already exists: {email}")
+            self._set_group(email, members)
+
+    def set_group_members(self, email: str, members: Iterable[str]) -> None:
+        """Replace a group's direct members. Drive reports no change for this."""
+        with self.lock:
+            if email.lower() not in self._groups:
+                raise KeyError(f"no such group: {email}")
+            self._set_group(email, members)
+
+    def group(self, key: str) -> tuple[str, ...] | None:
+        """A group's direct member emails, by email (any case); None when there is no such group."""
+        return self._groups.get(key.lower())
+
+    def group_emails(self) -> list[str]:
+        """Every group's email, in creation order."""
+        return list(self._groups)
+
+    def is_group(self, email: str) -> bool:
+        """Whether `email` names a group."""
+        return email.lower() in self._groups
+
+    def set_drive_member(
+        self, drive_id: str, email: str, role: str | None, *, type: str = "user"
+    ) -> None:
+        """Add a member, change its role, or remove it (`role` None); a `drive` change follows.
+
+        Args:
+            drive_id: the shared drive.
+            email: the user's or group's email.
+            role: one of `DRIVE_ROLES`, or None to remove the member.
+            type: "user" or "group".
+        """
+        if type not in ("user", "group"):
+            raise ValueError("type must be user or group")
+        if role is not None:
+            _check_role(role, DRIVE_ROLES)
+        with self.lock:
+            drive = self._drives.get(drive_id)
+            if drive is None:
+                raise KeyError(f"no such shared drive: {drive_id}")
+            before = frozenset(drive.members)
+            email = email.lower() if type == "group" else email
+            if role is None:
+                drive.members.pop(email, None)
+                drive.groups.discard(email)
+            else:
+                drive.members[email] = role
+                if type == "group":
+                    drive.groups.add(email)
+            audience = before | frozenset(drive.members)
+            self.changes.append(drive_id, self.clock(), audience, drive_id, is_drive=True)
+
+    def _set_group(self, email: str, members: Iterable[str]) -> None:
+        self._groups[email.lower()] = tuple(dict.fromkeys(members))
+        self._principals.clear()
 
     def trash(self, file_id: str) -> None:
         """Trash a file (and implicitly its descendants): `removed: false, trashed: true`."""
@@ -360,15 +495,20 @@ class DriveState:
         times: list[float] = []
         audiences: list[frozenset[str]] = []
         drive_ids: list[str | None] = []
-        last: tuple[int, str | None] | None = None
-        audience = frozenset[str]()
+        # Generated items share perms tuples and parents: compute each audience once and
+        # share the frozensets (speed, and memory with a million entries).
+        inherited_by_parent: dict[str | None, frozenset[str]] = {}
+        shared: dict[tuple[int, frozenset[str]], frozenset[str]] = {}
         with self.lock:
             for f in files:
                 self._index(f)
-                # Generated items share one perms tuple: reuse its audience (speed, memory).
-                key = (id(f.perms), f.drive_id)
-                if key != last:
-                    last, audience = key, self._audience(f)
+                inherited = inherited_by_parent.get(f.parent)
+                if inherited is None:
+                    inherited = inherited_by_parent[f.parent] = self._inherited_audience(f)
+                key = (id(f.perms), inherited)
+                audience = shared.get(key)
+                if audience is None:
+                    audience = shared[key] = _names_in(f.perms) | inherited
                 keys.append(f.id)
                 times.append(f.modified)
                 audiences.append(audience)
@@ -383,27 +523,87 @@ class DriveState:
         return self._drives.get(drive_id)
 
     def drives_of(self, user: str) -> list[SharedDrive]:
-        """Shared drives `user` is a member of, oldest first."""
-        return [d for d in self._drives.values() if user in d.members]
+        """Shared drives `user` is a member of (directly or through a group), oldest first."""
+        return [d for d in self._drives.values() if self.is_member(d, user)]
+
+    def is_member(self, drive: SharedDrive, user: str) -> bool:
+        """Whether `user`, or a group `user` belongs to, is a member of `drive`."""
+        return not self.principals(user).isdisjoint(drive.members)
+
+    def member_role(self, drive: SharedDrive, user: str) -> str | None:
+        """`user`'s strongest role in `drive`, through any of its principals."""
+        roles = [drive.members[name] for name in self.principals(user) if name in drive.members]
+        return min(roles, key=ROLES.index) if roles else None
+
+    def principals(self, user: str) -> frozenset[str]:
+        """`user` and every group `user` belongs to, directly or through nested groups."""
+        cached = self._principals.get(user)
+        if cached is None:
+            found = {user}
+            grew = True
+            while grew:  # a fixed point: groups are few, nesting shallow
+                grew = False
+                for group, members in self._groups.items():
+                    if group not in found and not found.isdisjoint(members):
+                        found.add(group)
+                        grew = True
+            cached = self._principals[user] = frozenset(found)
+        return cached
+
+    def ancestors(self, f: DriveFile) -> Iterator[DriveFile]:
+        """The folders above `f` that pass their grants down, nearest first.
+
+        Roots pass nothing: a My Drive root is its owner's alone, and a shared drive's members
+        are its root's grants (see `SharedDrive.members`).
+        """
+        parent = f.parent
+        while parent is not None:
+            folder = self._files.get(parent)
+            if folder is None or folder.is_root:
+                return
+            yield folder
+            parent = folder.parent
 
     def lookup(self, file_id: str, user: str, *, all_drives: bool) -> DriveFile | None:
         """What `files.get` may return: visible to `user`, shared drives only if supported."""
         if file_id == "root":
             file_id = self.root_id(user)
         f = self._files.get(file_id)
-        if f is None or not self.can_see(f, user):
+        if f is None or not self.can_open(f, user):
             return None
         if f.drive_id is not None and not all_drives:
             return None
         return f
 
     def can_see(self, f: DriveFile, user: str) -> bool:
-        """Direct permission, or membership of the item's shared drive."""
+        """Whether `f` is listed to `user` (see the module docstring)."""
+        return self._lists_to(f, self.principals(user))
+
+    def can_open(self, f: DriveFile, user: str) -> bool:
+        """Whether `user` may open `f`: listed to them, or reached by link or domain."""
+        if self.can_see(f, user):
+            return True
+        domain = user.rpartition("@")[2].lower()
+        for item in (f, *self.ancestors(f)):
+            for p in item.perms:
+                if p.type == "anyone" or (p.type == "domain" and p.domain == domain):
+                    return True
+        return False
+
+    def _lists_to(self, f: DriveFile, names: frozenset[str]) -> bool:
+        # Hot path of every listing: the item's own grants first (its owner is the usual caller).
+        for p in f.perms:
+            if p.email is not None and p.email in names:
+                return True
         if f.drive_id is not None:
             drive = self._drives.get(f.drive_id)
-            if drive is not None and user in drive.members:
+            if drive is not None and not names.isdisjoint(drive.members):
                 return True
-        return f.has_grant(user)
+        for folder in self.ancestors(f):
+            for p in folder.perms:
+                if p.email is not None and p.email in names:
+                    return True
+        return False
 
     def resolve_alias(self, user: str) -> Callable[[str], str]:
         """Maps `'root'` in queries to `user`'s My Drive root."""
@@ -427,13 +627,14 @@ class DriveState:
         Fewer than `want` items with a next position is a legal partial page.
         """
         segments = self._segments(folders, drive_id)
+        names = self.principals(user)
 
         def accept(f: DriveFile) -> bool:
             if f.drive_id is not None and not include_drives:
                 return False
             if drive_id is not None and f.drive_id != drive_id:
                 return False
-            return self.can_see(f, user) and matches(f)
+            return self._lists_to(f, names) and matches(f)
 
         found: list[DriveFile] = []
         seg, off = start
@@ -468,10 +669,11 @@ class DriveState:
         The next position equals `len(self.changes)` when the log is exhausted.
         """
         log = self.changes
+        names = self.principals(user)
         found: list[ChangeView] = []
         pos, end = start, min(len(log), start + budget)
         while pos < end and len(found) < want:
-            view = self._view(pos, user, include_drives)
+            view = self._view(pos, names, include_drives)
             pos += 1
             if view is None or (view.removed and not include_removed):
                 continue
@@ -562,10 +764,18 @@ class DriveState:
         self.changes.append(f.id, self.clock(), before | self._audience(f), f.drive_id)
 
     def _audience(self, f: DriveFile) -> frozenset[str]:
-        """Who can see `f` right now (the users a change to it concerns)."""
-        direct = frozenset(p.email for p in f.perms if p.email is not None)
+        """Who `f` is listed to right now (users and groups a change to it concerns)."""
+        return _names_in(f.perms) | self._inherited_audience(f)
+
+    def _inherited_audience(self, f: DriveFile) -> frozenset[str]:
+        """Who reaches `f` through the folders above it or its shared drive."""
+        names: set[str] = set()
+        for folder in self.ancestors(f):
+            names.update(p.email for p in folder.perms if p.email is not None)
         drive = self._drives.get(f.drive_id) if f.drive_id else None
-        return direct | drive.members if drive is not None else direct
+        if drive is not None:
+            names.update(drive.members)
+        return frozenset(names)
 
     def _subtree(self, f: DriveFile) -> Iterator[DriveFile]:
         """`f` then its descendants, parents before children."""
@@ -585,24 +795,34 @@ class DriveState:
             return [(self._drive_items.get(drive_id, []), _in_drive_at)]
         return [(self._order, _at_seq)]
 
-    def _view(self, index: int, user: str, include_drives: bool) -> ChangeView | None:
+    def _view(self, index: int, names: frozenset[str], include_drives: bool) -> ChangeView | None:
         log = self.changes
         key, drive_id = log.keys[index], log.drive_ids[index]
-        if user not in log.audiences[index] or key in self._vanished:
+        if names.isdisjoint(log.audiences[index]) or key in self._vanished:
             return None
         if drive_id is not None and not include_drives:
             return None
-        if log.superseded(index, user):
+        if log.superseded(index, names):
             return None
         time_ = log.times[index]
         if log.is_drive[index]:
             drive = self._drives.get(key)
-            gone = drive is None or user not in drive.members
+            gone = drive is None or names.isdisjoint(drive.members)
             return ChangeView(time_, key, True, gone, key, None, None if gone else drive)
         f = self._files.get(key)
-        if f is None or not self.can_see(f, user):
+        if f is None or not self._lists_to(f, names):
             return ChangeView(time_, key, False, True, drive_id, None, None)
         return ChangeView(time_, key, False, False, f.drive_id, f, None)
+
+
+def _names_in(perms: tuple[Permission, ...]) -> frozenset[str]:
+    """The users and groups `perms` name (domain and link grants list to nobody)."""
+    return frozenset(p.email for p in perms if p.email is not None)
+
+
+def _check_role(role: str, allowed: tuple[str, ...]) -> None:
+    if role not in allowed:
+        raise ValueError(f"role must be one of {allowed}, not {role!r}")
 
 
 def _child_of(folder: str) -> Callable[[DriveFile, int], bool]:

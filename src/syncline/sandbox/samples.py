@@ -11,10 +11,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from syncline.sandbox.drive_export import export_bytes
-from syncline.sandbox.drive_model import FOLDER, DriveFile, Permission, user_permission
+from syncline.sandbox.drive_model import (
+    FOLDER,
+    DriveFile,
+    Permission,
+    anyone_permission,
+    domain_permission,
+    group_permission,
+    user_permission,
+)
 from syncline.sandbox.drive_state import DriveState
 
-__all__ = ["Generated", "generate", "populate"]
+__all__ = ["Generated", "Sharing", "generate", "populate"]
 
 _DOC = "application/vnd.google-apps.document"
 _SHEET = "application/vnd.google-apps.spreadsheet"
@@ -103,10 +111,33 @@ def populate(
 
 @dataclass(frozen=True, slots=True)
 class Generated:
-    """Ids `generate` created: folders (parents first) and files."""
+    """Ids `generate` created: folders (parents first) and files; users and groups with
+    `sharing`."""
 
     folder_ids: list[str] = field(default_factory=list)
     file_ids: list[str] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    """How `generate` shares what it creates (a permission-rich drive, for issue 4 benchmarks).
+
+    `users` people `user-0000@<domain>`… and `groups` Google Groups `group-000@<domain>`…, each
+    with `group_size` user members; every `nest_every`-th group also contains the next group
+    (nesting is acyclic). Each folder gets a grant with probability `folder_share`, each file
+    with `file_share`: mostly a user or a group (reader, commenter or writer), sometimes the
+    whole domain or anyone with the link. Grants reach everything below a shared folder.
+    """
+
+    users: int = 1_000
+    groups: int = 200
+    domain: str = "example.com"
+    group_size: int = 12
+    nest_every: int = 5
+    folder_share: float = 0.3
+    file_share: float = 0.1
 
 
 # (extension, MIME type) in proportion: mostly plain files, some native Google types.
@@ -145,12 +176,15 @@ def generate(
     owner: str = "alice@example.com",
     drive_id: str | None = None,
     seed: int = 0,
+    sharing: Sharing | None = None,
 ) -> Generated:
     """Bulk-create `n_files` files in `n_folders` folders (default: one per 100 files).
 
     Folders form two levels under the root (about sqrt(n) at the top); files are spread
     round-robin. Ids are deterministic for a given `seed`. Fast: a million files take a few
-    seconds, with one change entry each.
+    seconds, with one change entry each. With `sharing`, users and groups are created and
+    folders and files get grants (`Sharing`); 100,000 files with 1,000 users and 200 groups
+    take about a second.
     """
     if n_folders is None:
         n_folders = max(1, n_files // 100) if n_files else 0
@@ -158,6 +192,7 @@ def generate(
     # One base64 pass over 24 random bytes per id: 32 characters each, no per-id encoding.
     blob = base64.urlsafe_b64encode(rng.randbytes(24 * (n_files + n_folders))).decode()
     perms: tuple[Permission, ...] = () if drive_id else (user_permission(owner, "owner"),)
+    grant = _Grants(state, sharing, perms, seed) if sharing is not None else None
     root = drive_id or state.root_id(owner)
     now = state.clock()
     with _gc_paused(), state.lock:
@@ -176,7 +211,7 @@ def generate(
                 None,
                 now,
                 now,
-                perms,
+                perms if grant is None else grant.folder(),
             )
             for i, fid in enumerate(folder_ids)
         ]
@@ -196,8 +231,60 @@ def generate(
                 b"generated file %d\n" % i,
                 now,
                 now,
-                perms,
+                perms if grant is None else grant.file(),
             )
             for i, fid in enumerate(file_ids)
         )
-    return Generated(folder_ids, file_ids)
+    if grant is None:
+        return Generated(folder_ids, file_ids)
+    return Generated(folder_ids, file_ids, grant.users, grant.groups)
+
+
+class _Grants:
+    """Creates `sharing`'s users and groups, then hands out perms tuples for new items.
+
+    Tuples are interned: equal grants on many items share one tuple (and one audience).
+    """
+
+    _ROLES = ("reader", "reader", "commenter", "writer")
+
+    def __init__(
+        self, state: DriveState, sharing: Sharing, base: tuple[Permission, ...], seed: int
+    ) -> None:
+        self.rng = random.Random(seed + 1)
+        self.sharing = sharing
+        self.base = base
+        self.domain = sharing.domain
+        self.users = [f"user-{i:04d}@{sharing.domain}" for i in range(sharing.users)]
+        self.groups = [f"group-{i:03d}@{sharing.domain}" for i in range(sharing.groups)]
+        self._interned: dict[tuple[Permission, ...], tuple[Permission, ...]] = {}
+        # Create the innermost groups first, so each nested group already exists.
+        for index in reversed(range(sharing.groups)):
+            members = self.rng.sample(self.users, min(sharing.group_size, len(self.users)))
+            nests = sharing.nest_every and index % sharing.nest_every == 0
+            if nests and index + 1 < sharing.groups:
+                members.append(self.groups[index + 1])
+            state.add_group(self.groups[index], members)
+
+    def folder(self) -> tuple[Permission, ...]:
+        return self._perms(self.sharing.folder_share)
+
+    def file(self) -> tuple[Permission, ...]:
+        return self._perms(self.sharing.file_share)
+
+    def _perms(self, probability: float) -> tuple[Permission, ...]:
+        rng = self.rng
+        if rng.random() >= probability:
+            return self.base
+        role = rng.choice(self._ROLES)
+        pick = rng.random()
+        if pick < 0.55 and self.users:
+            perm = user_permission(rng.choice(self.users), role)
+        elif pick < 0.9 and self.groups:
+            perm = group_permission(rng.choice(self.groups), role)
+        elif pick < 0.96:
+            perm = domain_permission(self.domain, "reader", discoverable=rng.random() < 0.5)
+        else:
+            perm = anyone_permission("reader")
+        perms = (*self.base, perm)
+        return self._interned.setdefault(perms, perms)
