@@ -1,4 +1,5 @@
-"""Reads one Google Drive account: full listings, the change feed, and file content."""
+"""Reads one Google Drive account: full listings, the change feed, file content and who may
+open each item (permissions, shared-drive members, group members)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 
 from syncline.connectors.base import ConnectorContext, ConnectorSpec, Download, Scope
 from syncline.connectors.googledrive.config import GoogleDriveConfig
-from syncline.connectors.googledrive.errors import raise_for_drive
+from syncline.connectors.googledrive.errors import error_reasons, raise_for_drive
 from syncline.connectors.googledrive.normalize import (
     FILE_FIELDS,
     FOLDER_MIME_TYPE,
@@ -20,7 +21,14 @@ from syncline.connectors.googledrive.normalize import (
     is_trashed,
     normalize_file,
 )
+from syncline.connectors.googledrive.permissions import (
+    PERMISSION_FIELDS,
+    direct_grants,
+    grants_of,
+    member_subject,
+)
 from syncline.connectors.http import map_transport_errors
+from syncline.domain.permissions import Access, Grant
 from syncline.domain.records import ChangePage, ListPage, Upsert
 from syncline.errors import (
     CursorInvalid,
@@ -40,8 +48,15 @@ FILE_IDS_PER_PAGE = 50
 # after its first page, so keep them here next to the file fields.
 LIST_FIELDS = f"nextPageToken,incompleteSearch,files({FILE_FIELDS})"
 CHANGES_FIELDS = (
-    f"nextPageToken,newStartPageToken,changes(changeType,removed,fileId,file({FILE_FIELDS}))"
+    "nextPageToken,newStartPageToken,"
+    f"changes(changeType,removed,fileId,driveId,file({FILE_FIELDS}))"
 )
+PERMISSION_LIST_FIELDS = f"nextPageToken,permissions({PERMISSION_FIELDS})"
+PERMISSIONS_PAGE_SIZE = 100
+DIRECTORY_PAGE_SIZE = 200
+# A 403 with one of these means this credential may not read the directory (no scope, not an
+# admin): the group stays opaque. Other 403s (rate limits) go through `raise_for_drive`.
+NO_DIRECTORY_REASONS = frozenset({"insufficientPermissions", "forbidden", "notAuthorized"})
 DOWNLOAD_FIELDS = "id,name,mimeType,shortcutDetails(targetId,targetMimeType)"
 
 # Native Google files have no bytes of their own; Paragon exports them to these formats.
@@ -114,11 +129,6 @@ def _next_token(body: JSONObject, used: str | None) -> str | None:
     return token
 
 
-def _page_items(body: JSONObject) -> list[Upsert]:
-    # `trashed = false` is in every query; the check guards against a stale index.
-    return [normalize_file(file) for file in _objects(body, "files") if not is_trashed(file)]
-
-
 def _invalid_checkpoint(checkpoint: Checkpoint) -> CursorInvalid:
     return CursorInvalid(
         f"the listing checkpoint {checkpoint!r} does not fit this Google Drive configuration"
@@ -138,8 +148,11 @@ class GoogleDriveConnector:
     def __init__(self, config: GoogleDriveConfig, ctx: ConnectorContext) -> None:
         self._config = config
         self._ctx = ctx
-        self._base = f"{ctx.api_url.rstrip('/')}/drive/v3"
+        self._origin = ctx.api_url.rstrip("/")
+        self._base = f"{self._origin}/drive/v3"
         self._scope = Scope(folder_id=config.folder_id, file_ids=frozenset(config.file_ids or ()))
+        self._member_ids: dict[str, frozenset[str]] = {}
+        """Permission ids of each shared drive's members, as `container_grants` last read them."""
 
     @property
     def scope(self) -> Scope:
@@ -148,11 +161,12 @@ class GoogleDriveConnector:
     def _url(self, *segments: str) -> str:
         return "/".join([self._base, *(quote(segment, safe="") for segment in segments)])
 
-    async def _get(self, segments: Sequence[str], params: Mapping[str, str]) -> JSONObject:
+    async def _send(self, url: str, params: Mapping[str, str]) -> httpx.Response:
         async with map_transport_errors():
-            response = await self._ctx.http.get(
-                self._url(*segments), params=params, auth=self._ctx.auth
-            )
+            return await self._ctx.http.get(url, params=params, auth=self._ctx.auth)
+
+    async def _get(self, segments: Sequence[str], params: Mapping[str, str]) -> JSONObject:
+        response = await self._send(self._url(*segments), params)
         raise_for_drive(response)
         return _json_object(response)
 
@@ -202,7 +216,7 @@ class GoogleDriveConnector:
             # An empty page with a token is not the end: Drive may return those mid-listing.
             token = _next_token(body, token)
             yield ListPage(
-                items=_page_items(body),
+                items=await self._page_items(body),
                 checkpoint={"pageToken": token} if token is not None else None,
                 complete=body.get("incompleteSearch") is not True,
             )
@@ -220,7 +234,7 @@ class GoogleDriveConnector:
             root = await self._get_file(folder_id)
             if is_trashed(root):
                 raise UpstreamNotFound(f"the Google Drive folder {folder_id!r} is in the trash")
-            record = normalize_file(root)
+            record = await self._upsert(root)
             # Items of a shared drive are listed in that drive's corpus; My Drive in the user's.
             drive_id = _str(root, "driveId")
             pending = [record.external_id] if record.is_folder else []
@@ -244,7 +258,7 @@ class GoogleDriveConnector:
                 params["pageToken"] = token
             body = await self._get(["files"], params)
             token = _next_token(body, token)
-            items = _page_items(body)
+            items = await self._page_items(body)
             for item in items:
                 if item.is_folder and item.external_id not in queued:
                     queued.add(item.external_id)
@@ -277,7 +291,7 @@ class GoogleDriveConnector:
                 except UpstreamNotFound:
                     continue  # deleted, or no longer shared with this account: simply absent
                 if not is_trashed(file):
-                    items.append(normalize_file(file))
+                    items.append(await self._upsert(file))
             reached = first + len(batch)
             yield ListPage(
                 items=items,
@@ -287,9 +301,10 @@ class GoogleDriveConnector:
     async def changes(self, cursor: str) -> AsyncIterator[ChangePage]:
         """What changed since `cursor` (`changes.list`), one page per Drive page.
 
-        Removed and trashed files are deletions; shared-drive entries (`changeType: drive`) are
-        skipped. Each page's `cursor` is where to resume after it: the next page's token, or on
-        the last page `newStartPageToken`.
+        Removed and trashed files are deletions; shared-drive entries (`changeType: drive`) name
+        their drive in `changed_containers` (its members may have changed). Each page's `cursor`
+        is where to resume after it: the next page's token, or on the last page
+        `newStartPageToken`.
 
         Raises:
             CursorInvalid: Drive rejected the cursor; a full resync is needed.
@@ -312,10 +327,136 @@ class GoogleDriveConnector:
                 raise UpstreamResponseError(
                     "Google Drive sent a change page without nextPageToken or newStartPageToken"
                 )
-            yield _change_page(body, page_cursor)
+            yield await self._change_page(body, page_cursor)
             if next_token is None:
                 return
             token = next_token
+
+    async def _change_page(self, body: JSONObject, cursor: str) -> ChangePage:
+        """One `changes.list` page; repeats of a file collapse to the last one."""
+        latest: dict[str, JSONObject | None] = {}  # None: deleted
+        containers: dict[str, None] = {}  # ordered set
+        for change in _objects(body, "changes"):
+            if change.get("changeType") == "drive":
+                # About a shared drive itself: no record, but its members may have changed.
+                drive_id = _str(change, "driveId")
+                if drive_id is not None:
+                    containers[drive_id] = None
+                    self._member_ids.pop(drive_id, None)
+                continue
+            file = change.get("file")
+            file = file if isinstance(file, dict) else None
+            file_id = _str(change, "fileId") or (_str(file, "id") if file is not None else None)
+            if file_id is None:
+                continue
+            if change.get("removed") is True or (file is not None and is_trashed(file)):
+                latest[file_id] = None
+            elif file is not None:
+                latest[file_id] = file  # the last change to a file in the page wins
+        return ChangePage(
+            upserts=[await self._upsert(file) for file in latest.values() if file is not None],
+            deletions=[file_id for file_id, file in latest.items() if file is None],
+            cursor=cursor,
+            changed_containers=tuple(containers),
+        )
+
+    # -- permissions --------------------------------------------------------------------------
+
+    async def _page_items(self, body: JSONObject) -> list[Upsert]:
+        # `trashed = false` is in every query; the check guards against a stale index.
+        return [
+            await self._upsert(file) for file in _objects(body, "files") if not is_trashed(file)
+        ]
+
+    async def _upsert(self, file: JSONObject) -> Upsert:
+        drive_id = _str(file, "driveId")
+        if drive_id is None:
+            # My Drive items carry their permissions: no extra request on the hot path.
+            access = Access(direct_grants(_objects(file, "permissions")), None)
+        else:
+            access = Access(await self._shared_drive_item_grants(file, drive_id), drive_id)
+        return normalize_file(file, access)
+
+    async def _shared_drive_item_grants(self, file: JSONObject, drive_id: str) -> tuple[Grant, ...]:
+        """Drive leaves `permissions` out of shared-drive items: ask `permissions.list` only
+        when `permissionIds` names someone who is not a member of the drive."""
+        file_id = _str(file, "id")
+        ids = file.get("permissionIds")
+        if file_id is None or not isinstance(ids, list):
+            return ()
+        members = await self._drive_member_ids(drive_id)
+        if all(not isinstance(pid, str) or pid in members for pid in ids):
+            return ()
+        return direct_grants(await self._permission_list(file_id))
+
+    async def _drive_member_ids(self, drive_id: str) -> frozenset[str]:
+        if drive_id not in self._member_ids:
+            try:
+                await self.container_grants(drive_id)
+            except UpstreamNotFound:
+                # Not a member (the item was shared directly): every permission id is extra.
+                self._member_ids[drive_id] = frozenset()
+        return self._member_ids[drive_id]
+
+    async def _permission_list(self, file_id: str) -> list[JSONObject]:
+        """Every entry of `permissions.list` on an item or a shared drive, following pages."""
+        entries: list[JSONObject] = []
+        token: str | None = None
+        while True:
+            params = {
+                **_ALL_DRIVES,
+                "pageSize": str(PERMISSIONS_PAGE_SIZE),
+                "fields": PERMISSION_LIST_FIELDS,
+            }
+            if token is not None:
+                params["pageToken"] = token
+            body = await self._get(["files", file_id, "permissions"], params)
+            entries += _objects(body, "permissions")
+            token = _next_token(body, token)
+            if token is None:
+                return entries
+
+    async def container_grants(self, container_id: str) -> list[Grant]:
+        """A shared drive's members as grants (`permissions.list` on the drive's id).
+
+        Raises:
+            UpstreamNotFound: the drive is gone, or this account is no longer a member.
+        """
+        entries = await self._permission_list(container_id)
+        self._member_ids[container_id] = frozenset(
+            pid for entry in entries if (pid := _str(entry, "id")) is not None
+        )
+        return list(grants_of(entries))
+
+    async def group_members(self, group: str) -> list[str] | None:
+        """A Google Group's direct members (`user:…`, `group:…`) from the Admin SDK Directory
+        API; None when this credential may not read the directory, `[]` for an unknown group.
+
+        Raises:
+            UpstreamRateLimited, UpstreamUnavailable, ...: as `errors.raise_for_drive`.
+        """
+        url = f"{self._origin}/admin/directory/v1/groups/{quote(group, safe='@')}/members"
+        subjects: list[str] = []
+        token: str | None = None
+        while True:
+            params = {"maxResults": str(DIRECTORY_PAGE_SIZE)}
+            if token is not None:
+                params["pageToken"] = token
+            response = await self._send(url, params)
+            if response.status_code == 404:
+                return []
+            if response.status_code == 403 and NO_DIRECTORY_REASONS.intersection(
+                error_reasons(response)
+            ):
+                return None
+            raise_for_drive(response)
+            body = _json_object(response)
+            subjects += [s for m in _objects(body, "members") if (s := member_subject(m))]
+            token = _next_token(body, token)
+            if token is None:
+                return subjects
+
+    # -- content ------------------------------------------------------------------------------
 
     async def download(self, external_id: str) -> Download:
         """The file's bytes; native Google files exported (Docs DOCX, Sheets XLSX, Slides PPTX,
@@ -414,32 +555,6 @@ def _parse_folder_checkpoint(checkpoint: Checkpoint) -> tuple[list[str], str | N
     ):
         raise _invalid_checkpoint(checkpoint)
     return [str(folder) for folder in folders], token or None, drive_id or None
-
-
-def _change_page(body: JSONObject, cursor: str) -> ChangePage:
-    """One `changes.list` page; repeats of a file collapse to the last one."""
-    latest: dict[str, Upsert | None] = {}  # None: deleted
-    for change in _objects(body, "changes"):
-        if change.get("changeType") == "drive":
-            continue  # about a shared drive itself, not a file
-        file = change.get("file")
-        file = file if isinstance(file, dict) else None
-        file_id = _str(change, "fileId") or (_str(file, "id") if file is not None else None)
-        if file_id is None:
-            continue
-        outcome: Upsert | None
-        if change.get("removed") is True or (file is not None and is_trashed(file)):
-            outcome = None
-        elif file is not None:
-            outcome = normalize_file(file)
-        else:
-            continue  # neither removed nor described: nothing to record
-        latest[file_id] = outcome  # the last change to a file in the page wins
-    return ChangePage(
-        upserts=[outcome for outcome in latest.values() if outcome is not None],
-        deletions=[file_id for file_id, outcome in latest.items() if outcome is None],
-        cursor=cursor,
-    )
 
 
 def _build(config: BaseModel, ctx: ConnectorContext) -> GoogleDriveConnector:

@@ -18,7 +18,7 @@ from syncline.errors import (
     UpstreamUnavailable,
 )
 
-__all__ = ["raise_for_drive"]
+__all__ = ["error_reasons", "raise_for_drive"]
 
 # A 403 is Drive's usual way of saying "slow down"; these reasons clear up on their own.
 RATE_LIMIT_REASONS = frozenset(
@@ -74,6 +74,11 @@ def _parse_error(response: httpx.Response) -> _DriveError:
         reasons=tuple(reasons),
         locations=tuple(locations),
     )
+
+
+def error_reasons(response: httpx.Response) -> tuple[str, ...]:
+    """The `reason` of each entry in a Google error envelope (empty when there is none)."""
+    return _parse_error(response).reasons
 
 
 def raise_for_drive(response: httpx.Response) -> None:

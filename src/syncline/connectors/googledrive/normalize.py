@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from syncline.connectors.googledrive.permissions import PERMISSION_FIELDS
+from syncline.domain.permissions import Access
 from syncline.domain.records import Upsert
 from syncline.errors import UpstreamResponseError
 from syncline.types import JSON, JSONObject
@@ -21,10 +23,12 @@ FOLDER_MIME_TYPE = "application/vnd.google-apps.folder"
 SHORTCUT_MIME_TYPE = "application/vnd.google-apps.shortcut"
 GOOGLE_APPS_PREFIX = "application/vnd.google-apps."
 
-# Keep in sync with `normalize_file`: Drive returns only the fields a request names.
+# Keep in sync with `normalize_file` (and the connector's access reading): Drive returns only
+# the fields a request names.
 FILE_FIELDS = (
     "id,name,mimeType,size,md5Checksum,webViewLink,thumbnailLink,createdTime,modifiedTime,"
-    "parents,trashed,driveId,shortcutDetails(targetId,targetMimeType)"
+    "parents,trashed,driveId,shortcutDetails(targetId,targetMimeType),permissionIds,"
+    f"permissions({PERMISSION_FIELDS})"
 )
 
 
@@ -63,11 +67,12 @@ def is_trashed(file: JSONObject) -> bool:
     return file.get("trashed") is True
 
 
-def normalize_file(file: JSONObject) -> Upsert:
+def normalize_file(file: JSONObject, access: Access | None = None) -> Upsert:
     """One Drive file (folder, shortcut, native document or binary) as a File record.
 
     `data` is the File schema without `id`, which the store derives. It holds only what Drive
-    sends, so that an unchanged file hashes the same on every sync. This runs once per file of
+    sends, so that an unchanged file hashes the same on every sync; permissions travel beside
+    it in `access`, so a sharing change does not change the record. This runs once per file of
     every listing, so it reads the resource directly rather than through helpers.
 
     Raises:
@@ -110,4 +115,4 @@ def normalize_file(file: JSONObject) -> Upsert:
         "parentFolderId": parents[0] if parents else None,
         "customFields": custom,
     }
-    return Upsert(external_id, data, mime_type == FOLDER_MIME_TYPE, parents)
+    return Upsert(external_id, data, mime_type == FOLDER_MIME_TYPE, parents, access)

@@ -8,6 +8,7 @@ import pytest
 
 from syncline.connectors.base import ConnectorContext
 from syncline.connectors.googledrive import spec
+from syncline.domain.permissions import Access, Grant, Relation
 from syncline.domain.records import ChangePage, ListPage
 from syncline.errors import (
     CursorInvalid,
@@ -37,6 +38,9 @@ FILE_FIELDS = (
     "trashed",
     "driveId",
     "shortcutDetails(targetId,targetMimeType)",
+    "permissionIds",
+    "permissions(id,type,role,emailAddress,domain,allowFileDiscovery,deleted,"
+    "permissionDetails(inherited,inheritedFrom,permissionType))",
 )
 
 
@@ -640,7 +644,7 @@ async def test_changes_request_tokens_and_all_drives(drive):
         "supportsAllDrives": params["supportsAllDrives"],
         "includeItemsFromAllDrives": params["includeItemsFromAllDrives"],
         "tokens": "nextPageToken" in fields and "newStartPageToken" in fields,
-        "change_fields": all(f in fields for f in ("changeType", "removed", "fileId")),
+        "change_fields": "changes(changeType,removed,fileId,driveId,file(" in fields,
         "file_fields": f"file({','.join(FILE_FIELDS)})" in fields,
     }
 
@@ -1012,3 +1016,235 @@ async def test_listing_pages_are_list_pages(drive):
     listed = await collect(connector.list_all(None))
 
     assert expected == listed
+
+
+# --- permissions ----------------------------------------------------------------------------
+
+MEMBERS = [
+    {"id": "11", "type": "user", "role": "organizer", "emailAddress": "alice@example.com"},
+    {"id": "12", "type": "group", "role": "reader", "emailAddress": "eng@example.com"},
+]
+
+
+def perm(pid, email, role, *, inherited_from=None, kind="user"):
+    entry = {"id": pid, "type": kind, "role": role, "emailAddress": email}
+    detail = {"permissionType": "file", "inherited": inherited_from is not None}
+    if inherited_from is not None:
+        detail["inheritedFrom"] = inherited_from
+    return entry | {"permissionDetails": [detail]}
+
+
+def permission_list(permissions, next_page_token=None):
+    body = {"kind": "drive#permissionList", "permissions": permissions}
+    if next_page_token is not None:
+        body["nextPageToken"] = next_page_token
+    return httpx.Response(200, json=body)
+
+
+async def test_my_drive_items_carry_their_own_grants_without_extra_requests(drive):
+    """A My Drive item's access comes from its `permissions`, inherited entries dropped; the
+    page costs one request, and the record data is the same as without permissions."""
+    shared = drive_file(
+        "a",
+        permissions=[
+            perm("1", "alice@example.com", "owner"),
+            perm("2", "Bob@example.com", "writer"),
+            perm("3", "carol@example.com", "reader", inherited_from="0AFolder"),
+        ],
+        permissionIds=["1", "2", "3"],
+    )
+    connector, requests = drive(lambda request: file_list([shared]))
+    plain, _ = drive(lambda request: file_list([drive_file("a")]))
+
+    [page] = await collect(connector.list_all(None))
+    [plain_page] = await collect(plain.list_all(None))
+
+    item = page.items[0]
+    assert 1 == len(requests)
+    assert (
+        Access(
+            (
+                Grant(Relation.EDITOR, "user:bob@example.com"),
+                Grant(Relation.OWNER, "user:alice@example.com"),
+            ),
+            None,
+        )
+        == item.access
+    )
+    assert plain_page.items[0].data == item.data
+
+
+def shared_drive_handler(items, item_permissions, *, drive_status=200):
+    """files.list returns `items`; permissions.list answers the drive's members or an item's."""
+
+    def handle(request):
+        path = request.url.path
+        if path == "/drive/v3/files":
+            return file_list(items)
+        if path == "/drive/v3/files/0AShared/permissions":
+            if drive_status != 200:
+                return not_found("0AShared")
+            return permission_list(MEMBERS)
+        file_id = path.split("/")[4]
+        pages = item_permissions[file_id]
+        token = request.url.params.get("pageToken", "")
+        return permission_list(*pages[token])
+
+    return handle
+
+
+async def test_shared_drive_items_fetch_permissions_only_for_extra_grants(drive):
+    """Members-only items get no grants and no request; an item with a non-member permission
+    id is read through permissions.list (paged, all drives), keeping direct entries only; the
+    drive's members are read once."""
+    members_only = drive_file("m", driveId="0AShared", permissionIds=["11", "12"])
+    extra = drive_file("x", driveId="0AShared", permissionIds=["11", "12", "99", "98"])
+    inherited = [
+        {
+            **MEMBERS[0],
+            "permissionDetails": [
+                {"permissionType": "member", "inherited": True, "inheritedFrom": "0AShared"}
+            ],
+        }
+    ]
+    pages = {
+        "x": {
+            "": ([*inherited, perm("99", "dave@example.com", "commenter")], "p2"),
+            "p2": ([perm("98", "eng-leads@example.com", "writer", kind="group")],),
+        }
+    }
+    connector, requests = drive(shared_drive_handler([members_only, extra, members_only], pages))
+
+    [page] = await collect(connector.list_all(None))
+
+    permission_calls = [r for r in requests if r.url.path.endswith("/permissions")]
+    assert [
+        Access((), "0AShared"),
+        Access(
+            (
+                Grant(Relation.EDITOR, "group:eng-leads@example.com"),
+                Grant(Relation.VIEWER, "user:dave@example.com"),
+            ),
+            "0AShared",
+        ),
+        Access((), "0AShared"),
+    ] == [item.access for item in page.items]
+    assert [
+        "/drive/v3/files/0AShared/permissions",
+        "/drive/v3/files/x/permissions",
+        "/drive/v3/files/x/permissions",
+    ] == [r.url.path for r in permission_calls]
+    assert {
+        ("true", "nextPageToken,permissions(" + FILE_FIELDS[-1].removeprefix("permissions("))
+    } == {(r.url.params["supportsAllDrives"], r.url.params["fields"]) for r in permission_calls}
+
+
+async def test_items_of_a_drive_the_account_is_not_member_of_read_their_permissions(drive):
+    """When the drive's members cannot be read (404), any permission id leads to the item's
+    permissions.list."""
+    item = drive_file("x", driveId="0AShared", permissionIds=["11"])
+    pages = {"x": {"": ([perm("11", "alice@example.com", "reader")],)}}
+    connector, _ = drive(shared_drive_handler([item], pages, drive_status=404))
+
+    [page] = await collect(connector.list_all(None))
+
+    assert Access((Grant(Relation.VIEWER, "user:alice@example.com"),), "0AShared") == (
+        page.items[0].access
+    )
+
+
+async def test_container_grants_map_members_and_raise_not_found(drive):
+    """container_grants lists a shared drive's members as grants; a gone drive is
+    UpstreamNotFound."""
+    connector, requests = drive(shared_drive_handler([], {}))
+    missing, _ = drive(shared_drive_handler([], {}, drive_status=404))
+
+    grants = await connector.container_grants("0AShared")
+
+    assert [
+        Grant(Relation.OWNER, "user:alice@example.com"),
+        Grant(Relation.VIEWER, "group:eng@example.com"),
+    ] == grants
+    assert "true" == requests[0].url.params["supportsAllDrives"]
+    with pytest.raises(UpstreamNotFound):
+        await missing.container_grants("0AShared")
+
+
+def directory_member(email, kind="USER", status="ACTIVE"):
+    return {"kind": "admin#directory#member", "email": email, "type": kind, "status": status}
+
+
+async def test_group_members_pages_and_maps_members(drive):
+    """group_members follows pages of 200 and keeps active users and groups."""
+    pages = {
+        "": {
+            "members": [
+                directory_member("Bob@example.com"),
+                directory_member("inner@example.com", "GROUP"),
+                directory_member("gone@example.com", status="SUSPENDED"),
+            ],
+            "nextPageToken": "t2",
+        },
+        "t2": {
+            "members": [{"id": "C0", "type": "CUSTOMER"}, directory_member("carol@example.com")]
+        },
+    }
+    connector, requests = drive(
+        lambda request: httpx.Response(200, json=pages[request.url.params.get("pageToken", "")])
+    )
+
+    members = await connector.group_members("eng@example.com")
+
+    assert ["user:bob@example.com", "group:inner@example.com", "user:carol@example.com"] == members
+    assert ("/admin/directory/v1/groups/eng@example.com/members", "200") == (
+        requests[0].url.path,
+        requests[0].url.params["maxResults"],
+    )
+
+
+@pytest.mark.parametrize("reason", ["insufficientPermissions", "forbidden", "notAuthorized"])
+async def test_group_members_without_directory_access_is_none(drive, reason):
+    """A 403 saying the credential may not read the directory leaves the group opaque."""
+    connector, _ = drive(lambda request: drive_error(403, reason, "Not Authorized"))
+
+    assert await connector.group_members("eng@example.com") is None
+
+
+async def test_group_members_of_an_unknown_group_is_empty(drive):
+    """404 from the directory: a group nobody is known to be in."""
+    connector, _ = drive(lambda request: drive_error(404, "notFound", "Resource Not Found"))
+
+    assert [] == await connector.group_members("eng@example.com")
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (lambda: drive_error(403, "userRateLimitExceeded", "slow down"), UpstreamRateLimited),
+        (lambda: drive_error(503, "backendError", "later"), UpstreamUnavailable),
+    ],
+)
+async def test_group_members_other_errors_are_mapped(drive, response, error):
+    """Rate limits and outages from the directory raise the usual (retryable) errors."""
+    connector, _ = drive(lambda request: response())
+
+    with pytest.raises(error):
+        await connector.group_members("eng@example.com")
+
+
+async def test_drive_changes_report_their_container_and_files_carry_access(drive):
+    """A `drive` change names its drive in changed_containers (no upsert, no deletion); file
+    changes carry their grants."""
+    shared = change("1New", permissions=[perm("2", "bob@example.com", "reader")])
+    page = {
+        "kind": "drive#changeList",
+        "newStartPageToken": "101",
+        "changes": [CHANGES_PAGE["changes"][2], shared, CHANGES_PAGE["changes"][2]],
+    }
+    connector, _ = drive(changes_handler({"100": page}))
+
+    [result] = await collect(connector.changes("100"))
+
+    assert ("0AShared",) == result.changed_containers
+    assert (["1New"], []) == ([u.external_id for u in result.upserts], result.deletions)
+    assert (Grant(Relation.VIEWER, "user:bob@example.com"),) == result.upserts[0].access.grants
