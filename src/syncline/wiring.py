@@ -35,7 +35,6 @@ from syncline.scheduler import Scheduler
 from syncline.services import SyncService
 from syncline.store import Database, Store
 from syncline.store.migrate import is_current, upgrade
-from syncline.store.permissions import PermissionStore
 from syncline.webhooks.dispatcher import Dispatcher
 
 log = structlog.get_logger("syncline")
@@ -204,7 +203,7 @@ async def build_runtime(
         cursors=CursorCodec(key.encode()),
         connector=runner.connector,
         ready=ready,
-        permissions=Evaluator(PermissionStore(db)),
+        permissions=Evaluator(store.permissions),
     )
     return Runtime(
         settings, db, store, box, http, runner, scheduler, dispatcher, create_app(services)

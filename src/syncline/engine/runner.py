@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
-from syncline.connectors.base import ConnectorContext, FilesConnector
+from syncline.connectors.base import ConnectorContext, FilesConnector, PermissionsReader
 from syncline.connectors.http import OAuthBearer
 from syncline.connectors.registry import Registry
 from syncline.credentials.service import CredentialService
@@ -24,6 +24,7 @@ from syncline.domain.records import RecordCounts
 from syncline.domain.retry import INLINE_RETRY, SYNC_RETRY, RetryPolicy
 from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
 from syncline.engine.outcome import classify
+from syncline.engine.permissions import MembershipScan
 from syncline.engine.prefetch import prefetch
 from syncline.engine.scope import scope_changes
 from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost
@@ -46,6 +47,16 @@ class EngineSettings:
     """Waits between attempts inside one run (transient errors without a Retry-After)."""
     max_failures: int = 10
     """Consecutive failed runs of a non-transient kind before the sync turns ERRORED."""
+    membership_refresh: timedelta = timedelta(hours=1)
+    """Shared-drive and group memberships older than this are read again by any run."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a run did: its record counts, and its permission summary (None: nothing read)."""
+
+    counts: RecordCounts
+    permissions: JSONObject | None = None
 
 
 class _Restart(Exception):
@@ -93,13 +104,13 @@ class SyncRunner:
         run = self._write(sync, owner, trace_id, run_type)
         heartbeat = asyncio.create_task(self._heartbeat(run))
         inline_attempts = 0
-        counts = RecordCounts()
+        outcome = _Outcome(RecordCounts())
         bound = log.bind(sync_id=sync.id, trace_id=trace_id, run=run_type.value)
         try:
             await self._start(run, run_type)
             while True:
                 try:
-                    counts = await self._run_once(run, run_type)
+                    outcome = await self._run_once(run, run_type)
                     break
                 except _Restart:
                     pass
@@ -112,7 +123,8 @@ class SyncRunner:
                 if fresh is None:
                     return
                 run = self._write(fresh, owner, trace_id, run_type)
-            await self._finish(run, run_type, counts, time.monotonic() - started)
+            await self._finish(run, run_type, outcome, time.monotonic() - started)
+            counts = outcome.counts
             # A quiet check of an idle sync is routine (every sync, every minute): debug only.
             quiet = run_type is SyncType.INCREMENTAL and not counts.processed
             (bound.debug if quiet else bound.info)(
@@ -168,14 +180,26 @@ class SyncRunner:
             values["requested_run"] = None
         await self._store.update_run(run, self._clock(), values=values, entries=entries)
 
-    async def _run_once(self, run: RunWrite, run_type: SyncType) -> RecordCounts:
+    async def _run_once(self, run: RunWrite, run_type: SyncType) -> _Outcome:
+        connector = self.connector(run.sync)
+        scan = MembershipScan(
+            self._store.permissions, self._clock, self.settings.membership_refresh
+        )
         if run_type is SyncType.INCREMENTAL:
-            return await self._incremental(run)
-        return await self._listing(run, run_type)
+            counts = await self._incremental(run, connector, scan)
+        else:
+            counts = await self._listing(run, run_type, connector, scan)
+        summary = None
+        if isinstance(connector, PermissionsReader):
+            summary = await scan.read(
+                run.sync.id, connector, everything=run_type is not SyncType.INCREMENTAL
+            )
+        return _Outcome(counts, summary)
 
-    async def _listing(self, run: RunWrite, run_type: SyncType) -> RecordCounts:
+    async def _listing(
+        self, run: RunWrite, run_type: SyncType, connector: FilesConnector, scan: MembershipScan
+    ) -> RecordCounts:
         sync = run.sync
-        connector = self.connector(sync)
         state = sync.checkpoint if sync.checkpoint_type is run_type else None
         cursor = sync.cursor
         if state is None:
@@ -203,6 +227,7 @@ class SyncRunner:
             async with contextlib.aclosing(pages):
                 async for page in pages:
                     complete = complete and page.complete
+                    scan.observe(page.items)
                     counts += await self._store.commit_page(
                         run,
                         self._clock(),
@@ -250,9 +275,10 @@ class SyncRunner:
         )
         await self._store.update_run(run, self._clock(), values={}, entries=[entry])
 
-    async def _incremental(self, run: RunWrite) -> RecordCounts:
+    async def _incremental(
+        self, run: RunWrite, connector: FilesConnector, scan: MembershipScan
+    ) -> RecordCounts:
         sync = run.sync
-        connector = self.connector(sync)
         assert sync.cursor is not None
         counts = RecordCounts()
         structure_changed = False
@@ -261,8 +287,10 @@ class SyncRunner:
         try:
             async with contextlib.aclosing(pages):
                 async for page in pages:
+                    scan.containers_changed(page.changed_containers)
                     if not page.upserts and not page.deletions and page.cursor == cursor:
                         continue  # nothing happened upstream: nothing to write
+                    scan.observe(page.upserts)
                     cursor = page.cursor
                     scoped = await scope_changes(
                         page, connector.scope, lambda ids: self._store.active_folders(sync.id, ids)
@@ -290,8 +318,9 @@ class SyncRunner:
         return counts
 
     async def _finish(
-        self, run: RunWrite, run_type: SyncType, counts: RecordCounts, seconds: float
+        self, run: RunWrite, run_type: SyncType, outcome: _Outcome, seconds: float
     ) -> None:
+        counts = outcome.counts
         now = self._clock()
         fresh = await self._store.get_sync(run.sync.id)
         if fresh is None:
@@ -344,6 +373,15 @@ class SyncRunner:
                 )
             entries.append(
                 LogEntry(SyncEvent.completed(run_type.value), run_type, SyncStatus.IDLE, summary)
+            )
+        if outcome.permissions is not None:
+            entries.append(
+                LogEntry(
+                    SyncEvent.PERMISSION_SYNC_COMPLETED,
+                    SyncType.PERMISSION,
+                    SyncStatus.IDLE,
+                    outcome.permissions,
+                )
             )
         await self._store.update_run(
             run, now, values=values, notices=notices, entries=entries, release=True

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from syncline.domain.ids import record_id
@@ -241,6 +241,14 @@ class PermissionStore:
             async for rows in result.partitions(batch):
                 for row in rows:
                     yield row[0]
+
+    async def oldest_source(self, sync_id: str) -> datetime | None:
+        """When the least recently read drive or group of the sync was read (None: none)."""
+        s = permission_sources.c
+        async with self.db.read() as conn:
+            query = select(func.min(s.fetched_at)).where(s.sync_id == sync_id)
+            found: datetime | None = (await conn.execute(query)).scalar_one()
+            return found
 
     async def sources(self, sync_id: str, kind: str) -> dict[str, SourceState]:
         """The drives (`kind="drive"`) or groups (`"group"`) this sync has read members of."""

@@ -28,7 +28,13 @@ from syncline.domain.records import RecordCounts, Upsert, record_hash
 from syncline.domain.syncs import Sync, SyncStatus, SyncType
 from syncline.errors import LeaseLost
 from syncline.store.database import Database, atomic
-from syncline.store.permissions import access_digest, drop_access, forget_sync, write_access
+from syncline.store.permissions import (
+    PermissionStore,
+    access_digest,
+    drop_access,
+    forget_sync,
+    write_access,
+)
 from syncline.store.tables import (
     credentials,
     outbox,
@@ -289,6 +295,7 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.permissions = PermissionStore(db)
 
     # ----------------------------------------------------------------------------- projects
 
