@@ -235,7 +235,9 @@ class DriveState:
         with self.lock:
             drive_id = id or drive_like_id()
             now = self.clock()
-            groups = {email for email in roles if email.lower() in self._groups}
+            # Group emails are keyed lowercase, as everywhere groups are matched.
+            roles = {e.lower() if e.lower() in self._groups else e: r for e, r in roles.items()}
+            groups = {email for email in roles if email in self._groups}
             drive = SharedDrive(drive_id, name, roles, now, groups)
             self._drives[drive_id] = drive
             self._files[drive_id] = DriveFile(

@@ -307,7 +307,7 @@ async def test_group_membership_of_a_drive_reaches_its_members(state, alice):
     """A user in a group that is a drive member lists the drive and its items."""
     state.add_group("eng@example.com", ["carol@example.com"])
     drive = state.add_shared_drive(
-        "Eng", {"alice@example.com": "organizer", "eng@example.com": "reader"}
+        "Eng", {"alice@example.com": "organizer", "Eng@Example.com": "reader"}
     )
     item = state.add_file("x.txt", drive_id=drive)
     carol = auth(state, "carol@example.com")
