@@ -7,7 +7,7 @@ HTTP servers on 127.0.0.1, so every upstream call and every delivery crosses a s
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +21,7 @@ from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.retry import RetryPolicy
 from syncline.sandbox import DriveState, create_drive_app
+from syncline.sandbox.drive_auth import DRIVE_SCOPE
 from syncline.sandbox.settings import googledrive_env
 from syncline.webhooks.signing import generate_secret
 from syncline.wiring import Runtime, build_runtime
@@ -62,10 +63,15 @@ class Harness:
         return {"Authorization": f"Bearer {self.token(user)}"}
 
     async def connect(
-        self, user: str = "user-1", drive_user: str = DRIVE_USER, *, expires_in: float = 3600
+        self,
+        user: str = "user-1",
+        drive_user: str = DRIVE_USER,
+        *,
+        expires_in: float = 3600,
+        scopes: Iterable[str] = (DRIVE_SCOPE,),
     ) -> str:
         """Give `user` a Google Drive credential for `drive_user`; returns the credential id."""
-        access, refresh = self.drive.issue_tokens(drive_user)
+        access, refresh = self.drive.issue_tokens(drive_user, scopes)
         expires = datetime.now(UTC) + timedelta(seconds=expires_in)
         response = await self.api.post(
             "/api/credentials",
