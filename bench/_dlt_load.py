@@ -34,7 +34,9 @@ def files(drive: str, access: str):
     token = None
     while True:
         query = dict(params, **({"pageToken": token} if token else {}))
-        body = session.get(f"{drive}/drive/v3/files", params=query, timeout=60).json()
+        response = session.get(f"{drive}/drive/v3/files", params=query, timeout=60)
+        response.raise_for_status()
+        body = response.json()
         yield body.get("files", [])
         token = body.get("nextPageToken")
         if not token:
@@ -45,8 +47,12 @@ def changes(drive: str, access: str, token: str):
     """Files changed since `token`, from the changes feed, page by page."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {access}"
+    # FIELDS ends with the `)` that closes `files(`; here it closes `file(`, and one more
+    # closes `changes(`. An unbalanced mask is a 400, which once made this feed silently empty.
     fields = (
-        "nextPageToken,newStartPageToken,changes(fileId,removed,file(" + FIELDS.split("files(")[1]
+        "nextPageToken,newStartPageToken,changes(fileId,removed,file("
+        + FIELDS.split("files(")[1]
+        + ")"
     )
     while True:
         params = {
@@ -56,7 +62,9 @@ def changes(drive: str, access: str, token: str):
             "supportsAllDrives": "true",
             "fields": fields,
         }
-        body = session.get(f"{drive}/drive/v3/changes", params=params, timeout=60).json()
+        response = session.get(f"{drive}/drive/v3/changes", params=params, timeout=60)
+        response.raise_for_status()
+        body = response.json()
         yield [c["file"] for c in body.get("changes", []) if c.get("file")]
         token = body.get("nextPageToken")
         if not token:
@@ -112,6 +120,9 @@ def main() -> None:
         info = pipeline.run(changed)
         result["incremental_s"] = time.perf_counter() - started
         assert not info.has_failed_jobs
+        merged = pipeline.last_trace.last_normalize_info.row_counts.get("files", 0)
+        assert merged == args.incremental, f"dlt merged {merged} of {args.incremental} changes"
+        result["incremental_records"] = merged
     sys.stdout.write(json.dumps(result) + "\n")
 
 
