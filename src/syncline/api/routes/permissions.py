@@ -91,7 +91,7 @@ async def batch_check(
     for item, question, error in zip(body.checks, questions, errors, strict=True):
         entry: dict[str, Any] = {"allowed": False if question is None else next(answers)}
         entry["request"] = {
-            "object": f"file:{_object(str(item.get('object', '')))}",
+            "object": f"file:{_object(o)}" if isinstance(o := item.get("object"), str) else o,
             "user": item.get("user"),
             "role": item.get("role", item.get("relation")),
         }
