@@ -57,7 +57,8 @@ class MembershipScan:
     async def read(
         self, sync_id: str, reader: PermissionsReader, *, everything: bool
     ) -> JSONObject | None:
-        """Read the memberships due; a summary for the event log, None when nothing was due."""
+        """Read the memberships due; a summary for the event log (always after a listing, and
+        after an incremental only when it read something)."""
         now = self.clock()
         stale = now - self.refresh_after
         if not everything and not (self.containers or self.changed or self.groups):
@@ -76,7 +77,7 @@ class MembershipScan:
         drives = {d for d in self.containers | set(drive_times) if due(d, drive_times)}
         drives |= self.changed
         groups = {g for g in self.groups | set(group_times) if due(g, group_times)}
-        if not drives and not groups:
+        if not drives and not groups and not everything:
             return None
 
         gone = 0

@@ -90,15 +90,23 @@ async def batch_check(
     result = []
     for item, question, error in zip(body.checks, questions, errors, strict=True):
         entry: dict[str, Any] = {"allowed": False if question is None else next(answers)}
-        entry["request"] = {
-            "object": f"file:{_object(o)}" if isinstance(o := item.get("object"), str) else o,
-            "user": item.get("user"),
-            "role": item.get("role", item.get("relation")),
-        }
+        entry["request"] = _echo(item)
         if error is not None:
             entry["error"] = error
         result.append(entry)
     return _json({"result": result})
+
+
+def _echo(item: object) -> object:
+    """The check as the caller sent it, its object prefixed `file:` as Paragon echoes it."""
+    if not isinstance(item, dict):
+        return item
+    found = item.get("object")
+    return {
+        "object": f"file:{_object(found)}" if isinstance(found, str) else found,
+        "user": item.get("user"),
+        "role": item.get("role", item.get("relation")),
+    }
 
 
 def _item_error(exc: ValidationError | InvalidInput) -> str:
