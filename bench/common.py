@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -25,13 +25,16 @@ class Drive:
     url: str
     access: str
     refresh: str
+    info: dict = field(default_factory=dict, compare=False)
+    """The rest of the server's JSON line (`files`, `reader_files` with `--sharing`)."""
 
 
 @contextmanager
-def drive_server(files: int) -> Iterator[Drive]:
-    """Serve a sandbox Drive with `files` generated files from another process."""
+def drive_server(files: int, *extra: str) -> Iterator[Drive]:
+    """Serve a sandbox Drive with `files` generated files from another process; `extra` are
+    more `bench.drive_server` arguments (e.g. `--sharing 1000,200`)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.drive_server", "--files", str(files)],
+        [sys.executable, "-m", "bench.drive_server", "--files", str(files), *extra],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -40,7 +43,8 @@ def drive_server(files: int) -> Iterator[Drive]:
     try:
         assert process.stdout is not None
         line = json.loads(process.stdout.readline())
-        yield Drive(line["url"], line["access"], line["refresh"])
+        url, access, refresh = line.pop("url"), line.pop("access"), line.pop("refresh")
+        yield Drive(url, access, refresh, line)
     finally:
         if process.stdin is not None:
             process.stdin.close()
