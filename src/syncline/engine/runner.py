@@ -49,6 +49,8 @@ class EngineSettings:
     """Consecutive failed runs of a non-transient kind before the sync turns ERRORED."""
     membership_refresh: timedelta = timedelta(hours=1)
     """Shared-drive and group memberships older than this are read again by any run."""
+    analyze_after: int = 10_000
+    """A listing that wrote this many records refreshes the planner's statistics."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,11 @@ class SyncRunner:
                 run = self._write(fresh, owner, trace_id, run_type)
             await self._finish(run, run_type, outcome, time.monotonic() - started)
             counts = outcome.counts
+            if run_type is not SyncType.INCREMENTAL and counts.processed >= (
+                self.settings.analyze_after
+            ):
+                # Fresh statistics keep the next incremental and permission queries on indexes.
+                await self._store.refresh_statistics()
             # A quiet check of an idle sync is routine (every sync, every minute): debug only.
             quiet = run_type is SyncType.INCREMENTAL and not counts.processed
             (bound.debug if quiet else bound.info)(

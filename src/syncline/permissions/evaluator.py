@@ -1,9 +1,9 @@
 """Answers permission questions from a sync's stored tuples, following the model.
 
-Every answer is a handful of indexed queries whatever the batch size: one per level of groups
-(a user's groups, their groups...), one per level of parents (all the batch's objects at once),
-then one for the grants themselves. Walks stop at `MAX_DEPTH` and never visit a node twice, so
-a cycle in the data (a group inside itself) ends the walk instead of the process.
+A batch of checks costs two queries whatever its size: one recursive query reads every tuple
+of the batch's objects and of all their ancestors, the other every group the batch's users are
+in, nested groups included. The walk itself then runs in memory; it keeps a visited set and
+stops at `MAX_DEPTH`, so a cycle in the data ends the walk instead of the process.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from syncline.errors import InvalidInput
 from syncline.permissions.model import (
     MODEL,
     Computed,
-    FromParent,
     This,
     direct_relations,
     parent_steps,
@@ -36,7 +35,11 @@ Tuple = tuple[str, str, str]
 class TupleReader(Protocol):
     """The indexed reads the evaluator needs (`store.permissions.PermissionStore`)."""
 
-    async def object_types(self, sync_id: str, object_ids: Iterable[str]) -> dict[str, str]: ...
+    async def closure(
+        self, sync_id: str, object_ids: Iterable[str]
+    ) -> list[tuple[str, str, str, str]]: ...
+
+    async def memberships(self, sync_id: str, subjects: Iterable[str]) -> list[tuple[str, str]]: ...
 
     async def tuples(
         self,
@@ -44,10 +47,6 @@ class TupleReader(Protocol):
         object_ids: Iterable[str],
         relations: Iterable[str],
         subjects: Iterable[str] | None = None,
-    ) -> list[Tuple]: ...
-
-    async def holders(
-        self, sync_id: str, subjects: Iterable[str], relation: str
     ) -> list[Tuple]: ...
 
     def reachable(
@@ -63,6 +62,25 @@ class TupleReader(Protocol):
     ) -> AsyncIterator[str]: ...
 
 
+@dataclass(slots=True)
+class _Graph:
+    """The tuples of some objects and all their ancestors, indexed for walking in memory."""
+
+    types: dict[str, str] = field(default_factory=dict)
+    holders: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (obj, rel) -> subs
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, str, str, str]]) -> _Graph:
+        graph = cls()
+        for obj, kind, rel, subject in rows:
+            graph.types[obj] = kind
+            graph.holders.setdefault((obj, rel), set()).add(subject)
+        return graph
+
+    def related(self, obj: str, relation: str) -> set[str]:
+        return self.holders.get((obj, relation), set())
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     """May `user` (a lowercased email) hold `role` on `object_id`?"""
@@ -70,15 +88,6 @@ class Check:
     object_id: str
     user: str
     role: str
-
-
-@dataclass(slots=True)
-class _Walk:
-    """The (object, relation) pairs whose own tuples would answer one question."""
-
-    pairs: set[tuple[str, str]] = field(default_factory=set)
-    frontier: set[tuple[str, str, str]] = field(default_factory=set)  # (id, type, relation)
-    seen: set[tuple[str, str, str]] = field(default_factory=set)
 
 
 def _user_base(email: str) -> set[str]:
@@ -97,24 +106,12 @@ class Evaluator:
 
     async def subjects_of(self, sync_id: str, emails: Iterable[str]) -> dict[str, set[str]]:
         """Every subject each user answers to: themselves, anyone, their domain, their groups
-        (nested groups included)."""
+        (nested groups included), from one query for all the users."""
         bases = {email: _user_base(email) for email in emails}
         containing: dict[str, set[str]] = {}  # subject -> the groups it is a direct member of
-        frontier = set().union(*bases.values()) if bases else set()
-        seen = set(frontier)
-        for _ in range(MAX_DEPTH):
-            if not frontier:
-                break
-            found: set[str] = set()
-            for group, _rel, member in await self._reader.holders(
-                sync_id, frontier, Relation.MEMBER.value
-            ):
-                subject = f"group:{group}"
-                containing.setdefault(member, set()).add(subject)
-                if subject not in seen:
-                    seen.add(subject)
-                    found.add(subject)
-            frontier = found
+        wanted = set().union(*bases.values()) if bases else set()
+        for member, group in await self._reader.memberships(sync_id, wanted):
+            containing.setdefault(member, set()).add(f"group:{group}")
         out: dict[str, set[str]] = {}
         for email, base in bases.items():
             subjects, pending = set(base), list(base)
@@ -126,69 +123,28 @@ class Evaluator:
             out[email] = subjects
         return out
 
-    async def _walk(self, sync_id: str, starts: Sequence[tuple[str, str] | None]) -> list[_Walk]:
-        """For each (object id, relation), the pairs to look up, following parents upward."""
-        ids = {start[0] for start in starts if start is not None}
-        types = await self._reader.object_types(sync_id, ids)
-        walks = []
-        for start in starts:
-            walk = _Walk()
-            kind = types.get(start[0]) if start is not None else None
-            if start is not None and kind is not None:
-                node = (start[0], kind, start[1])
-                walk.frontier.add(node)
-                walk.seen.add(node)
-            walks.append(walk)
-        parents: dict[str, list[str]] = {}
-        for _ in range(MAX_DEPTH):
-            if not any(walk.frontier for walk in walks):
-                break
-            wanted = {
-                obj
-                for walk in walks
-                for obj, kind, rel in walk.frontier
-                if parent_steps(kind, rel) and obj not in parents
-            }
-            tuplesets = {
-                step.tupleset
-                for walk in walks
-                for _obj, kind, rel in walk.frontier
-                for step in parent_steps(kind, rel)
-            }
-            for obj in wanted:
-                parents[obj] = []
-            for obj, _rel, subject in await self._reader.tuples(sync_id, wanted, tuplesets):
-                parents[obj].append(subject)
-            for walk in walks:
-                _advance(walk, parents)
-        return walks
+    async def _walk(
+        self, sync_id: str, starts: Sequence[tuple[str, str]]
+    ) -> tuple[_Graph, list[set[tuple[str, str]]]]:
+        """For each (object id, relation), the (object, relation) pairs whose own tuples would
+        grant it, following parents upward through the graph read in one query."""
+        graph = _Graph.of(await self._reader.closure(sync_id, {obj for obj, _ in starts}))
+        return graph, [_pairs(graph, obj, relation) for obj, relation in starts]
 
     async def check(self, sync_id: str, checks: Sequence[Check]) -> list[bool]:
         """The answer to each check, in order; unknown objects and users are simply denied."""
-        walks = await self._walk(sync_id, [(c.object_id, c.role) for c in checks])
+        graph, walks = await self._walk(sync_id, [(c.object_id, c.role) for c in checks])
         subjects = await self.subjects_of(sync_id, {c.user for c in checks})
-        objects = {obj for walk in walks for obj, _ in walk.pairs}
-        relations = {rel for walk in walks for _, rel in walk.pairs}
-        wanted = set().union(*subjects.values()) if subjects else set()
-        granted: dict[tuple[str, str], set[str]] = {}
-        for obj, rel, subject in await self._reader.tuples(sync_id, objects, relations, wanted):
-            granted.setdefault((obj, rel), set()).add(subject)
         return [
-            any(not granted.get(pair, set()).isdisjoint(subjects[c.user]) for pair in walk.pairs)
-            for c, walk in zip(checks, walks, strict=True)
+            any(not graph.related(*pair).isdisjoint(subjects[c.user]) for pair in pairs)
+            for c, pairs in zip(checks, walks, strict=True)
         ]
 
     async def list_users(self, sync_id: str, object_id: str, role: str, limit: int) -> list[str]:
         """Who holds `role` on the object: emails, plus `user:*` (anyone with the link) and
         `domain:<domain>` (everyone in a Workspace domain) where such grants apply."""
-        (walk,) = await self._walk(sync_id, [(object_id, role)])
-        objects = {obj for obj, _ in walk.pairs}
-        relations = {rel for _, rel in walk.pairs}
-        holders = {
-            subject
-            for obj, rel, subject in await self._reader.tuples(sync_id, objects, relations)
-            if (obj, rel) in walk.pairs
-        }
+        graph, (pairs,) = await self._walk(sync_id, [(object_id, role)])
+        holders = set().union(*(graph.related(*pair) for pair in pairs)) if pairs else set()
         groups = {s.removeprefix("group:") for s in holders if s.startswith("group:")}
         seen = set(groups)
         for _ in range(MAX_DEPTH):
@@ -236,15 +192,15 @@ class Evaluator:
 
     async def expand(self, sync_id: str, object_id: str, relation: str) -> JSONObject:
         """One level of the relation's userset tree, as OpenFGA's Expand returns it."""
-        kind = (await self._reader.object_types(sync_id, [object_id])).get(object_id, "file")
+        rows = [r for r in await self._reader.closure(sync_id, [object_id]) if r[0] == object_id]
+        kind = rows[0][1] if rows else "file"
         rules = MODEL.get(kind, {}).get(relation)
         if rules is None:
             raise InvalidInput(
                 f"{relation!r} is not a relation of {kind} objects", field="relation"
             )
         name = f"{kind}:{object_id}#{relation}"
-        tuplesets = {rule.tupleset for rule in rules if isinstance(rule, FromParent)}
-        found = await self._reader.tuples(sync_id, [object_id], {relation, *tuplesets})
+        found = [(obj, rel, subject) for obj, _kind, rel, subject in rows]
         nodes: list[JSON] = []
         for rule in rules:
             leaf: JSONObject
@@ -272,19 +228,30 @@ class Evaluator:
         return {"tree": {"root": root}}
 
 
-def _advance(walk: _Walk, parents: dict[str, list[str]]) -> None:
-    """Record the frontier's direct pairs and replace it by the parents' nodes."""
-    following: set[tuple[str, str, str]] = set()
-    for obj, kind, rel in walk.frontier:
-        walk.pairs.update((obj, direct) for direct in direct_relations(kind, rel))
-        for step in parent_steps(kind, rel):
-            for subject in parents.get(obj, ()):
-                target_kind, _, target = subject.partition(":")
-                node = (target, target_kind, step.relation)
-                if node not in walk.seen:
-                    walk.seen.add(node)
-                    following.add(node)
-    walk.frontier = following
+def _pairs(graph: _Graph, obj: str, relation: str) -> set[tuple[str, str]]:
+    """The (object, relation) pairs whose tuples grant `relation` on `obj`, climbing parents;
+    a visited set and `MAX_DEPTH` end cycles and runaway chains."""
+    kind = graph.types.get(obj)
+    if kind is None:
+        return set()  # nobody holds anything on an object the sync has no tuples for
+    pairs: set[tuple[str, str]] = set()
+    frontier = {(obj, kind, relation)}
+    seen = set(frontier)
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        following: set[tuple[str, str, str]] = set()
+        for node, node_kind, rel in frontier:
+            pairs.update((node, direct) for direct in direct_relations(node_kind, rel))
+            for step in parent_steps(node_kind, rel):
+                for subject in graph.related(node, step.tupleset):
+                    target_kind, _, target = subject.partition(":")
+                    nxt = (target, target_kind, step.relation)
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        following.add(nxt)
+        frontier = following
+    return pairs
 
 
 def _userset(subject: str) -> str:

@@ -107,6 +107,19 @@ class Database:
         """INSERT ... ON CONFLICT support for this dialect (both share the same API)."""
         return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)
 
+    async def analyze(self, *tables: str) -> None:
+        """Refresh the planner's statistics of these tables.
+
+        A table that just grew by a bulk load has none (or stale ones), and both planners then
+        pick scans over the indexes; autovacuum may be off, or a minute late. On SQLite the
+        analysis samples a bounded number of index rows, so it stays fast on big tables.
+        """
+        async with self.write() as conn:
+            if not self.is_postgres:
+                await conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            for table in tables:
+                await conn.exec_driver_sql(f"ANALYZE {table}")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

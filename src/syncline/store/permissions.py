@@ -23,6 +23,7 @@ from syncline.store.tables import permission_sources, permission_tuples
 
 __all__ = [
     "PermissionStore",
+    "Row",
     "SourceState",
     "Tuple",
     "access_digest",
@@ -119,6 +120,47 @@ class SourceState:
     fetched_at: datetime
 
 
+# Every tuple of some objects and of all their ancestors, found by climbing `parent` tuples.
+# Parent subjects are `folder:<id>` or `drive:<id>` (see `_parent_subject`), hence the CASE.
+_CLOSURE = """
+WITH RECURSIVE up(object_id) AS (
+    SELECT CAST(object_id AS TEXT) FROM permission_tuples
+    WHERE sync_id = :sync_id AND object_id IN ({objects})
+    UNION
+    SELECT CAST(CASE WHEN t.subject LIKE 'folder:%' THEN substr(t.subject, 8)
+                     ELSE substr(t.subject, 7) END AS TEXT)
+    FROM permission_tuples t JOIN up ON t.object_id = up.object_id
+    WHERE t.sync_id = :sync_id AND t.relation = 'parent'
+)
+SELECT t.object_id, t.object_type, t.relation, t.subject FROM permission_tuples t
+WHERE t.sync_id = :sync_id AND t.object_id IN (SELECT object_id FROM up)
+"""
+
+# The `member` edges above some subjects: the groups they are in, those groups' groups...
+_MEMBERSHIPS = """
+WITH RECURSIVE up(subject) AS (
+    SELECT CAST(subject AS TEXT) FROM permission_tuples
+    WHERE sync_id = :sync_id AND relation = 'member' AND subject IN ({subjects})
+    UNION
+    SELECT CAST('group:' || t.object_id AS TEXT) FROM permission_tuples t
+    JOIN up ON t.subject = up.subject
+    WHERE t.sync_id = :sync_id AND t.relation = 'member'
+)
+SELECT t.subject, t.object_id FROM permission_tuples t
+WHERE t.sync_id = :sync_id AND t.relation = 'member' AND t.subject IN (SELECT subject FROM up)
+"""
+
+Row = tuple[str, str, str, str]
+"""(object_id, object_type, relation, subject)."""
+
+
+def _in_list(prefix: str, values: Sequence[str], params: dict[str, object]) -> str:
+    """Named placeholders for an IN list, their values added to `params`."""
+    keys = [f"{prefix}{i}" for i in range(len(values))]
+    params.update(zip(keys, values, strict=True))
+    return ", ".join(f":{key}" for key in keys)
+
+
 # Objects a set of subjects reaches: direct grants, then everything below them through
 # `parent` tuples. UNION (not UNION ALL) drops repeats, which also ends any cycle.
 _REACHABLE = """
@@ -142,25 +184,26 @@ class PermissionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def object_types(self, sync_id: str, object_ids: Iterable[str]) -> dict[str, str]:
-        """The type (`file`, `folder`, `drive`, `group`) of each of these objects that has
-        tuples; objects nobody can open are simply absent."""
-        found: dict[str, str] = {}
-        wanted = list(dict.fromkeys(object_ids))
+    async def closure(self, sync_id: str, object_ids: Iterable[str]) -> list[Row]:
+        """Every tuple of these objects and of their ancestors, in one query."""
+        wanted = sorted(set(object_ids))
+        if not wanted:
+            return []
+        params: dict[str, object] = {"sync_id": sync_id}
+        sql = _CLOSURE.format(objects=_in_list("o", wanted, params))
         async with self.db.read() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                rows = await conn.execute(
-                    select(permission_tuples.c.object_id, permission_tuples.c.object_type)
-                    .where(
-                        permission_tuples.c.sync_id == sync_id,
-                        self.db.one_of(
-                            permission_tuples.c.object_id, wanted[start : start + _CHUNK]
-                        ),
-                    )
-                    .distinct()
-                )
-                found.update({r[0]: r[1] for r in rows})
-        return found
+            rows = await conn.execute(text(sql), params)
+            return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    async def memberships(self, sync_id: str, subjects: Iterable[str]) -> list[tuple[str, str]]:
+        """(member subject, group) edges from these subjects up through nested groups."""
+        wanted = sorted(set(subjects))
+        if not wanted:
+            return []
+        params: dict[str, object] = {"sync_id": sync_id}
+        sql = _MEMBERSHIPS.format(subjects=_in_list("s", wanted, params))
+        async with self.db.read() as conn:
+            return [(r[0], r[1]) for r in await conn.execute(text(sql), params)]
 
     async def tuples(
         self,
@@ -189,23 +232,6 @@ class PermissionStore:
                 out.extend((r[0], r[1], r[2]) for r in await conn.execute(query))
         return out
 
-    async def holders(self, sync_id: str, subjects: Iterable[str], relation: str) -> list[Tuple]:
-        """Tuples whose subject is one of `subjects` (the reverse walk: a user's groups)."""
-        wanted = sorted(set(subjects))
-        t = permission_tuples.c
-        out: list[Tuple] = []
-        async with self.db.read() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                rows = await conn.execute(
-                    select(t.object_id, t.relation, t.subject).where(
-                        t.sync_id == sync_id,
-                        self.db.one_of(t.subject, wanted[start : start + _CHUNK]),
-                        t.relation == relation,
-                    )
-                )
-                out.extend((r[0], r[1], r[2]) for r in rows)
-        return out
-
     async def reachable(
         self,
         sync_id: str,
@@ -227,12 +253,11 @@ class PermissionStore:
         if not subs or not rels or not types:
             return
         params: dict[str, object] = {"sync_id": sync_id, "recursive": inherited, "after": after}
-        names = []
-        for prefix, values in (("s", subs), ("r", rels), ("t", types)):
-            keys = [f"{prefix}{i}" for i in range(len(values))]
-            params.update(zip(keys, values, strict=True))
-            names.append(", ".join(f":{key}" for key in keys))
-        sql = _REACHABLE.format(subjects=names[0], relations=names[1], types=names[2])
+        sql = _REACHABLE.format(
+            subjects=_in_list("s", subs, params),
+            relations=_in_list("r", rels, params),
+            types=_in_list("t", types, params),
+        )
         if limit is not None:
             sql += " LIMIT :limit"
             params["limit"] = limit

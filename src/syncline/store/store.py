@@ -931,6 +931,10 @@ class Store:
             )
         )
 
+    async def refresh_statistics(self) -> None:
+        """Let the planners see what a large run wrote (see `Database.analyze`)."""
+        await self.db.analyze("records", "permission_tuples")
+
     async def active_folders(self, sync_id: str, external_ids: Iterable[str]) -> set[str]:
         """Which of these upstream ids are folders this sync holds (for folder-scoped syncs)."""
         by_record = {record_id(sync_id, ext): ext for ext in external_ids}

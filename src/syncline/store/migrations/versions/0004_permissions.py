@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "sync_id", "object_id", "relation", "subject", name=op.f("pk_permission_tuples")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         op.f("ix_permission_tuples_sync_id_subject_relation"),
