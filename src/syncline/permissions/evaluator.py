@@ -1,9 +1,9 @@
 """Answers permission questions from a sync's stored tuples, following the model.
 
-A batch of checks costs two queries whatever its size: one recursive query reads every tuple
-of the batch's objects and of all their ancestors, the other every group the batch's users are
-in, nested groups included. The walk itself then runs in memory; it keeps a visited set and
-stops at `MAX_DEPTH`, so a cycle in the data ends the walk instead of the process.
+A batch of checks costs one indexed query per level of parents (every tuple of the batch's
+objects, then of their parents...) and one per level of group nesting, whatever the batch's
+size. The walk itself then runs in memory; walks keep a visited set and stop at `MAX_DEPTH`,
+so a cycle in the data ends the walk instead of the process.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class Evaluator:
 
     async def subjects_of(self, sync_id: str, emails: Iterable[str]) -> dict[str, set[str]]:
         """Every subject each user answers to: themselves, anyone, their domain, their groups
-        (nested groups included), from one query for all the users."""
+        (nested groups included), read for all the users at once."""
         bases = {email: _user_base(email) for email in emails}
         containing: dict[str, set[str]] = {}  # subject -> the groups it is a direct member of
         wanted = set().union(*bases.values()) if bases else set()
@@ -127,7 +127,7 @@ class Evaluator:
         self, sync_id: str, starts: Sequence[tuple[str, str]]
     ) -> tuple[_Graph, list[set[tuple[str, str]]]]:
         """For each (object id, relation), the (object, relation) pairs whose own tuples would
-        grant it, following parents upward through the graph read in one query."""
+        grant it, following parents upward through the tuples of every ancestor."""
         graph = _Graph.of(await self._reader.closure(sync_id, {obj for obj, _ in starts}))
         return graph, [_pairs(graph, obj, relation) for obj, relation in starts]
 

@@ -96,6 +96,12 @@ class Database:
         """Raw SQL written with `?` placeholders, in this driver's parameter style."""
         return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
 
+    def native_one_of(self, column: str, values: list[str]) -> tuple[str, list[object]]:
+        """`one_of` for raw SQL written with `?`: the condition and its parameters."""
+        if self.is_postgres:
+            return f"{column} = ANY(?)", [values]
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
     def one_of(self, column: ColumnElement[str], values: list[str]) -> ColumnElement[bool]:
         """`column IN values`; on PostgreSQL as `= ANY(array)`, one parameter instead of
         hundreds, which PostgreSQL plans in microseconds rather than tens of milliseconds."""

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -120,35 +121,14 @@ class SourceState:
     fetched_at: datetime
 
 
-# Every tuple of some objects and of all their ancestors, found by climbing `parent` tuples.
-# Parent subjects are `folder:<id>` or `drive:<id>` (see `_parent_subject`), hence the CASE.
-_CLOSURE = """
-WITH RECURSIVE up(object_id) AS (
-    SELECT CAST(object_id AS TEXT) FROM permission_tuples
-    WHERE sync_id = :sync_id AND object_id IN ({objects})
-    UNION
-    SELECT CAST(CASE WHEN t.subject LIKE 'folder:%' THEN substr(t.subject, 8)
-                     ELSE substr(t.subject, 7) END AS TEXT)
-    FROM permission_tuples t JOIN up ON t.object_id = up.object_id
-    WHERE t.sync_id = :sync_id AND t.relation = 'parent'
+# Completed with a `Database.native_one_of` condition (placeholders only).
+_OBJECT_TUPLES = (
+    "SELECT object_id, object_type, relation, subject FROM permission_tuples WHERE sync_id = ? AND "
 )
-SELECT t.object_id, t.object_type, t.relation, t.subject FROM permission_tuples t
-WHERE t.sync_id = :sync_id AND t.object_id IN (SELECT object_id FROM up)
-"""
-
-# The `member` edges above some subjects: the groups they are in, those groups' groups...
-_MEMBERSHIPS = """
-WITH RECURSIVE up(subject) AS (
-    SELECT CAST(subject AS TEXT) FROM permission_tuples
-    WHERE sync_id = :sync_id AND relation = 'member' AND subject IN ({subjects})
-    UNION
-    SELECT CAST('group:' || t.object_id AS TEXT) FROM permission_tuples t
-    JOIN up ON t.subject = up.subject
-    WHERE t.sync_id = :sync_id AND t.relation = 'member'
+_MEMBER_EDGES = (
+    "SELECT subject, object_id FROM permission_tuples"
+    " WHERE sync_id = ? AND relation = 'member' AND "
 )
-SELECT t.subject, t.object_id FROM permission_tuples t
-WHERE t.sync_id = :sync_id AND t.relation = 'member' AND t.subject IN (SELECT subject FROM up)
-"""
 
 Row = tuple[str, str, str, str]
 """(object_id, object_type, relation, subject)."""
@@ -184,26 +164,66 @@ class PermissionStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def closure(self, sync_id: str, object_ids: Iterable[str]) -> list[Row]:
-        """Every tuple of these objects and of their ancestors, in one query."""
-        wanted = sorted(set(object_ids))
-        if not wanted:
-            return []
-        params: dict[str, object] = {"sync_id": sync_id}
-        sql = _CLOSURE.format(objects=_in_list("o", wanted, params))
+    async def closure(
+        self, sync_id: str, object_ids: Iterable[str], max_depth: int = 128
+    ) -> list[Row]:
+        """Every tuple of these objects and of their ancestors: one indexed query per level of
+        parents, for all the objects at once (a recursive CTE plans worse on both databases)."""
+        out: list[Row] = []
+        frontier, seen = set(object_ids), set(object_ids)
         async with self.db.read() as conn:
-            rows = await conn.execute(text(sql), params)
-            return [(r[0], r[1], r[2], r[3]) for r in rows]
+            for _ in range(max_depth):
+                if not frontier:
+                    break
+                level = sorted(frontier)
+                frontier = set()
+                for start in range(0, len(level), _CHUNK):
+                    condition, params = self.db.native_one_of(
+                        "object_id", level[start : start + _CHUNK]
+                    )
+                    found = await conn.exec_driver_sql(
+                        self.db.native(_OBJECT_TUPLES + condition), (sync_id, *params)
+                    )
+                    rows: Sequence[Any] = found.all()  # Any: untyped driver rows
+                    for row in rows:  # (object_id, object_type, relation, subject)
+                        obj, kind, rel, subject = row[0], row[1], row[2], row[3]
+                        out.append((obj, kind, rel, subject))
+                        if rel == Relation.PARENT.value:
+                            parent = subject.partition(":")[2]
+                            if parent not in seen:
+                                seen.add(parent)
+                                frontier.add(parent)
+        return out
 
-    async def memberships(self, sync_id: str, subjects: Iterable[str]) -> list[tuple[str, str]]:
-        """(member subject, group) edges from these subjects up through nested groups."""
-        wanted = sorted(set(subjects))
-        if not wanted:
-            return []
-        params: dict[str, object] = {"sync_id": sync_id}
-        sql = _MEMBERSHIPS.format(subjects=_in_list("s", wanted, params))
+    async def memberships(
+        self, sync_id: str, subjects: Iterable[str], max_depth: int = 128
+    ) -> list[tuple[str, str]]:
+        """(member subject, group) edges from these subjects up through nested groups, one
+        indexed query per level of nesting."""
+        out: list[tuple[str, str]] = []
+        frontier, seen = set(subjects), set(subjects)
         async with self.db.read() as conn:
-            return [(r[0], r[1]) for r in await conn.execute(text(sql), params)]
+            for _ in range(max_depth):
+                if not frontier:
+                    break
+                level = sorted(frontier)
+                frontier = set()
+                for start in range(0, len(level), _CHUNK):
+                    condition, params = self.db.native_one_of(
+                        "subject", level[start : start + _CHUNK]
+                    )
+                    found = await conn.exec_driver_sql(
+                        self.db.native(_MEMBER_EDGES + condition), (sync_id, *params)
+                    )
+                    edges: Sequence[Any] = found.all()  # Any: untyped driver rows
+                    for row in edges:  # (subject, object_id)
+                        member, group = row[0], row[1]
+                        out.append((member, group))
+                        subject = f"group:{group}"
+                        if subject not in seen:
+                            seen.add(subject)
+                            frontier.add(subject)
+        return out
 
     async def tuples(
         self,
