@@ -14,9 +14,14 @@ import time
 import dlt
 import requests
 
+# The same file fields Syncline asks for, permissions included (dlt loads them into its
+# `files__permissions` child table), so both load the same listing.
 FIELDS = (
     "nextPageToken,incompleteSearch,files(id,name,mimeType,size,md5Checksum,webViewLink,"
-    "thumbnailLink,createdTime,modifiedTime,parents,trashed,driveId)"
+    "thumbnailLink,createdTime,modifiedTime,parents,trashed,driveId,"
+    "shortcutDetails(targetId,targetMimeType),permissionIds,permissions(id,type,role,"
+    "emailAddress,domain,allowFileDiscovery,deleted,permissionDetails(inherited,inheritedFrom,"
+    "permissionType)))"
 )
 
 
