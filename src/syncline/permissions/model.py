@@ -100,26 +100,10 @@ PARENT_TYPES = ("folder", "drive")
 
 
 @cache
-def direct_relations(object_type: str, relation: str) -> frozenset[str]:
-    """The relations whose own tuples grant `relation` on an object of this type."""
-    found: set[str] = set()
-    pending, seen = [relation], set()
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        for rule in MODEL.get(object_type, {}).get(current, ()):
-            if isinstance(rule, This):
-                found.add(current)
-            elif isinstance(rule, Computed):
-                pending.append(rule.relation)
-    return frozenset(found)
-
-
-@cache
-def parent_steps(object_type: str, relation: str) -> frozenset[FromParent]:
-    """Where else to look: the (tupleset, relation on the target) steps of `relation`."""
+def _expansion(object_type: str, relation: str) -> tuple[frozenset[str], frozenset[FromParent]]:
+    """Follow `Computed` rules from `relation`: the relations granted by their own tuples, and
+    the steps to other objects, that together define it."""
+    direct: set[str] = set()
     steps: set[FromParent] = set()
     pending, seen = [relation], set()
     while pending:
@@ -128,11 +112,23 @@ def parent_steps(object_type: str, relation: str) -> frozenset[FromParent]:
             continue
         seen.add(current)
         for rule in MODEL.get(object_type, {}).get(current, ()):
-            if isinstance(rule, FromParent):
-                steps.add(rule)
+            if isinstance(rule, This):
+                direct.add(current)
             elif isinstance(rule, Computed):
                 pending.append(rule.relation)
-    return frozenset(steps)
+            else:
+                steps.add(rule)
+    return frozenset(direct), frozenset(steps)
+
+
+def direct_relations(object_type: str, relation: str) -> frozenset[str]:
+    """The relations whose own tuples grant `relation` on an object of this type."""
+    return _expansion(object_type, relation)[0]
+
+
+def parent_steps(object_type: str, relation: str) -> frozenset[FromParent]:
+    """Where else to look: the (tupleset, relation on the target) steps of `relation`."""
+    return _expansion(object_type, relation)[1]
 
 
 @cache

@@ -130,6 +130,16 @@ _MEMBER_EDGES = (
     " WHERE sync_id = ? AND relation = 'member' AND "
 )
 
+
+def _above(row: Any) -> str | None:  # Any: an untyped driver row of either query above
+    """What a row points up to: a `parent` tuple's target id, or a member edge's group."""
+    if len(row) == 2:
+        return f"group:{row[1]}"
+    if row[2] == Relation.PARENT.value:
+        return str(row[3]).partition(":")[2]
+    return None
+
+
 Row = tuple[str, str, str, str]
 """(object_id, object_type, relation, subject)."""
 
@@ -169,60 +179,41 @@ class PermissionStore:
     ) -> list[Row]:
         """Every tuple of these objects and of their ancestors: one indexed query per level of
         parents, for all the objects at once (a recursive CTE plans worse on both databases)."""
-        out: list[Row] = []
-        frontier, seen = set(object_ids), set(object_ids)
-        async with self.db.read() as conn:
-            for _ in range(max_depth):
-                if not frontier:
-                    break
-                level = sorted(frontier)
-                frontier = set()
-                for start in range(0, len(level), _CHUNK):
-                    condition, params = self.db.native_one_of(
-                        "object_id", level[start : start + _CHUNK]
-                    )
-                    found = await conn.exec_driver_sql(
-                        self.db.native(_OBJECT_TUPLES + condition), (sync_id, *params)
-                    )
-                    rows: Sequence[Any] = found.all()  # Any: untyped driver rows
-                    for row in rows:  # (object_id, object_type, relation, subject)
-                        obj, kind, rel, subject = row[0], row[1], row[2], row[3]
-                        out.append((obj, kind, rel, subject))
-                        if rel == Relation.PARENT.value:
-                            parent = subject.partition(":")[2]
-                            if parent not in seen:
-                                seen.add(parent)
-                                frontier.add(parent)
-        return out
+        rows = await self._climb(sync_id, _OBJECT_TUPLES, "object_id", object_ids, max_depth)
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def memberships(
         self, sync_id: str, subjects: Iterable[str], max_depth: int = 128
     ) -> list[tuple[str, str]]:
         """(member subject, group) edges from these subjects up through nested groups, one
         indexed query per level of nesting."""
-        out: list[tuple[str, str]] = []
-        frontier, seen = set(subjects), set(subjects)
+        rows = await self._climb(sync_id, _MEMBER_EDGES, "subject", subjects, max_depth)
+        return [(r[0], r[1]) for r in rows]
+
+    async def _climb(
+        self, sync_id: str, sql: str, column: str, start: Iterable[str], max_depth: int
+    ) -> list[Any]:  # Any: untyped driver rows
+        """Rows of `sql` for the keys `start`, then for the keys their rows point up to (a
+        parent's id, a group's subject), level by level, each key once."""
+        out: list[Any] = []
+        frontier, seen = set(start), set(start)
         async with self.db.read() as conn:
             for _ in range(max_depth):
                 if not frontier:
                     break
                 level = sorted(frontier)
                 frontier = set()
-                for start in range(0, len(level), _CHUNK):
-                    condition, params = self.db.native_one_of(
-                        "subject", level[start : start + _CHUNK]
-                    )
+                for first in range(0, len(level), _CHUNK):
+                    condition, params = self.db.native_one_of(column, level[first : first + _CHUNK])
                     found = await conn.exec_driver_sql(
-                        self.db.native(_MEMBER_EDGES + condition), (sync_id, *params)
+                        self.db.native(sql + condition), (sync_id, *params)
                     )
-                    edges: Sequence[Any] = found.all()  # Any: untyped driver rows
-                    for row in edges:  # (subject, object_id)
-                        member, group = row[0], row[1]
-                        out.append((member, group))
-                        subject = f"group:{group}"
-                        if subject not in seen:
-                            seen.add(subject)
-                            frontier.add(subject)
+                    for row in found.all():
+                        out.append(row)
+                        above = _above(row)
+                        if above is not None and above not in seen:
+                            seen.add(above)
+                            frontier.add(above)
         return out
 
     async def tuples(
