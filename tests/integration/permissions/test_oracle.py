@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from syncline.domain.ids import record_id
 from syncline.domain.permissions import ANYONE, Access, Grant, Relation
-from syncline.domain.projects import Project
 from syncline.domain.records import Upsert
 from syncline.permissions.evaluator import Check, Evaluator
 from syncline.store import Database, Store
-from syncline.store.store import NewCredential, NewSync, Progress, RunWrite
+from syncline.store.store import Progress, RunWrite
+from tests.support.store import new_sync
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=600)
@@ -163,23 +163,7 @@ def _upsert(node: Node, world: World) -> Upsert:
 
 
 async def _new_sync(store: Store) -> RunWrite:
-    project = Project(str(uuid.uuid4()), "p", "pem", None, None, NOW)
-    await store.save_project(project, NOW)
-    credential = await store.add_credential(
-        NewCredential(project.id, "u", "googledrive", "a", "r", None, [], None), NOW
-    )
-    new = NewSync(
-        id=str(uuid.uuid4()),
-        project_id=project.id,
-        user_id="u",
-        integration="googledrive",
-        pipeline="files",
-        configuration_name="default",
-        configuration={},
-        credential_id=credential.id,
-        frequency=None,
-    )
-    sync, _ = await store.create_sync(new, NOW)
+    sync = await new_sync(store, NOW)
     owner = f"w-{sync.id}"
     claimed = [s for s in await store.claim_due(owner, NOW, 1000, LEASE) if s.id == sync.id]
     return RunWrite(claimed[0], owner, str(uuid.uuid4()), LEASE, False, claimed[0].generation)

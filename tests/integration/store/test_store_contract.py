@@ -12,13 +12,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from syncline.domain.ids import record_id
-from syncline.domain.projects import Project
 from syncline.domain.records import Upsert
 from syncline.errors import LeaseLost
 from syncline.store import Database, Store
 from syncline.store.database import sync_driver_url
 from syncline.store.store import NewCredential, NewSync, Progress, RunWrite
 from syncline.store.tables import metadata
+from tests.support.store import new_sync
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -32,25 +32,7 @@ async def store(database_url):
 
 
 async def _sync(store: Store, name: str = "default"):
-    project = Project(str(uuid.uuid4()), "p", "pem", None, None, NOW)
-    await store.save_project(project, NOW)
-    credential = await store.add_credential(
-        NewCredential(project.id, "u", "googledrive", "a", "r", None, [], None), NOW
-    )
-    new = NewSync(
-        id=str(uuid.uuid4()),
-        project_id=project.id,
-        user_id="u",
-        integration="googledrive",
-        pipeline="files",
-        configuration_name=name,
-        configuration={},
-        credential_id=credential.id,
-        frequency=None,
-    )
-    sync, created = await store.create_sync(new, NOW)
-    assert created
-    return sync
+    return await new_sync(store, NOW, name)
 
 
 async def _leased(store: Store, sync, owner="w1"):
