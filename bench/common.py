@@ -55,8 +55,11 @@ def drive_server(files: int, *extra: str) -> Iterator[Drive]:
 def run_json(module: str, *args: str, python: str = sys.executable) -> dict:
     """Run `python -m module args` in a fresh process (clean peak RSS); its last line is JSON."""
     out = subprocess.run(
-        [python, "-m", module, *args], cwd=ROOT, check=True, capture_output=True, text=True
+        [python, "-m", module, *args], check=False, cwd=ROOT, capture_output=True, text=True
     )
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise RuntimeError(f"{module} failed with exit status {out.returncode}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
