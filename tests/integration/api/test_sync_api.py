@@ -279,7 +279,8 @@ async def test_trigger_rejects_unknown_type(h, synced):
 
 
 async def test_event_log_pages_newest_first(h, synced):
-    """The event log lists runs newest first, with syncType, status and a summary."""
+    """The event log lists runs newest first, with syncType, status and a summary; a listing
+    is followed by its PERMISSION entry, a quiet incremental has none."""
     h.drive.add_file("b.txt", content=b"b")
     await h.trigger(synced["id"])
     await h.settle()
@@ -296,6 +297,7 @@ async def test_event_log_pages_newest_first(h, synced):
     assert [
         "INCREMENTAL_SYNC_COMPLETED",
         "INCREMENTAL_SYNC_STARTED",
+        "PERMISSION_SYNC_COMPLETED",  # every listing reads memberships too
         "INITIAL_SYNC_COMPLETED",
         "INITIAL_SYNC_STARTED",
     ] == events
