@@ -1,18 +1,25 @@
-"""Shared benchmark plumbing: a Drive server process, per-run subprocesses, medians."""
+"""Shared benchmark plumbing: a Drive server process, `syncline serve` as a process, per-run
+subprocesses, medians."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
 import psycopg
+
+from syncline.auth import mint_user_token
+from syncline.crypto import generate_key
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
@@ -100,3 +107,63 @@ def median(values: Sequence[float]) -> float:
 def table(rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running `syncline serve` and a client authenticated as one of its project's users."""
+
+    client: httpx.Client
+    pid: int
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serve_process(
+    database_url: str,
+    project_id: str,
+    signing_key: tuple[str, str],
+    *,
+    user: str = "u",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> Iterator[Served]:
+    """`syncline serve` in its own process on a free port, until it is ready; stopped after.
+
+    `signing_key` is the project's (private PEM, public PEM); the client's token is `user`'s.
+    """
+    private_pem, public_pem = signing_key
+    port = _free_port()
+    server_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")},
+        **(env or {}),
+        "SYNCLINE_DATABASE_URL": database_url,
+        "SYNCLINE_PORT": str(port),
+        "SYNCLINE_PROJECT_ID": project_id,
+        "SYNCLINE_SIGNING_PUBLIC_KEY": public_pem,
+        "SYNCLINE_SECRET_KEY": generate_key(),
+        "SYNCLINE_LOG_LEVEL": "warning",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "syncline", "serve"], cwd=ROOT, env=server_env)
+    token = mint_user_token(private_pem, project_id, user)
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        ) as client:
+            for _ in range(300):
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            yield Served(client, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -22,11 +22,8 @@ Targets (issue 4): batch-check of 100 tuples p99 < 20 ms; streaming >= 100,000 o
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,10 +34,8 @@ import httpx
 import orjson
 import psycopg
 
-from bench.common import ROOT, Drive, drive_server, fresh_database, median, table
-from bench.records_api import _free_port
-from syncline.auth import generate_signing_key, mint_user_token
-from syncline.crypto import generate_key
+from bench.common import Drive, drive_server, fresh_database, median, serve_process, table
+from syncline.auth import generate_signing_key
 from syncline.domain.ids import record_id
 from syncline.sandbox.settings import googledrive_env
 
@@ -199,47 +194,22 @@ def measure(kind: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     with drive_server(args.files, *extra) as drive:
         generated = orjson.loads(httpx.get(f"{drive.url}/_bench/generated", timeout=60).content)
         signing = generate_signing_key()
-        project = str(uuid.uuid4())
-        port = _free_port()
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")},
-            **googledrive_env(drive.url),
-            "SYNCLINE_DATABASE_URL": url,
-            "SYNCLINE_PORT": str(port),
-            "SYNCLINE_PROJECT_ID": project,
-            "SYNCLINE_SIGNING_PUBLIC_KEY": signing.public_pem,
-            "SYNCLINE_SECRET_KEY": generate_key(),
-            "SYNCLINE_LOG_LEVEL": "warning",
-        }
-        server = subprocess.Popen([sys.executable, "-m", "syncline", "serve"], cwd=ROOT, env=env)
-        token = mint_user_token(signing.private_pem, project, "u")
-        try:
-            with httpx.Client(
-                base_url=f"http://127.0.0.1:{port}",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=300,
-            ) as client:
-                for _ in range(300):
-                    try:
-                        if client.get("/readyz").status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.1)
-                sid, sync_s, records = _sync(client, drive)
-                print(
-                    f"[{kind}] initial sync with permissions: {sync_s:.2f} s for {records:,} "
-                    f"records ({_tuples(url):,} permission tuples)",
-                    flush=True,
-                )
-                checks = _batch_checks(
-                    client, sid, generated["users"], generated["file_ids"], args.checks
-                )
-                stats = _statistics(url)
-                streamed = _stream(client, sid, args.reader)
-            rss = _vm_hwm_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        keys = (signing.private_pem, signing.public_pem)
+        env = googledrive_env(drive.url)
+        with serve_process(url, str(uuid.uuid4()), keys, env=env, timeout=300) as served:
+            client = served.client
+            sid, sync_s, records = _sync(client, drive)
+            print(
+                f"[{kind}] initial sync with permissions: {sync_s:.2f} s for {records:,} "
+                f"records ({_tuples(url):,} permission tuples)",
+                flush=True,
+            )
+            checks = _batch_checks(
+                client, sid, generated["users"], generated["file_ids"], args.checks
+            )
+            stats = _statistics(url)
+            streamed = _stream(client, sid, args.reader)
+            rss = _vm_hwm_mb(served.pid)
     expected = drive.info["reader_files"]
     print(
         f"[{kind}] batch-check p50 {checks['p50_ms']:.1f} ms, p99 {checks['p99_ms']:.1f} ms, "

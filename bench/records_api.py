@@ -10,22 +10,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import orjson
 
-from bench.common import ROOT, fresh_database, median, table
-from syncline.auth import generate_signing_key, mint_user_token
-from syncline.crypto import generate_key
+from bench.common import fresh_database, median, serve_process, table
+from syncline.auth import generate_signing_key
 from syncline.domain.ids import sync_id as make_sync_id
 from syncline.domain.projects import Project
 from syncline.domain.records import Upsert
@@ -82,69 +76,42 @@ async def seed(url: str, project: Project, user: str, records: int) -> str:
     return sid
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def measure(url: str, records: int, runs: int) -> dict[str, float]:
     signing = generate_signing_key()
     project = Project(str(uuid.uuid4()), "bench", signing.public_pem, None, None, datetime.now(UTC))
     started = time.perf_counter()
     sid = asyncio.run(seed(url, project, "u", records))
     seeded = time.perf_counter() - started
-    port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")},
-        "SYNCLINE_DATABASE_URL": url,
-        "SYNCLINE_PORT": str(port),
-        "SYNCLINE_PROJECT_ID": project.id,
-        "SYNCLINE_SIGNING_PUBLIC_KEY": signing.public_pem,
-        "SYNCLINE_SECRET_KEY": generate_key(),
-        "SYNCLINE_LOG_LEVEL": "warning",
-    }
-    server = subprocess.Popen([sys.executable, "-m", "syncline", "serve"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project.id, 'u')}"}
-    try:
-        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-            for _ in range(300):
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            pulls = []
-            for _ in range(runs):
-                cursor, count, t0 = None, 0, time.perf_counter()
-                cursors = []
-                while True:
-                    params = {"pageSize": PAGE, **({"cursor": cursor} if cursor else {})}
-                    response = client.get(f"/api/syncs/{sid}/records", params=params)
-                    body = orjson.loads(response.content)
-                    count += len(body["data"])
-                    cursors.append(cursor)
-                    cursor = body["paging"]["cursor"]
-                    if not body["data"] or body["paging"]["remainingRecords"] == 0:
-                        break
-                pulls.append(time.perf_counter() - t0)
-                assert count == records, (count, records)
+    keys = (signing.private_pem, signing.public_pem)
+    with serve_process(url, project.id, keys) as served:
+        client = served.client
+        pulls = []
+        for _ in range(runs):
+            cursor, count, t0 = None, 0, time.perf_counter()
+            cursors = []
+            while True:
+                params = {"pageSize": PAGE, **({"cursor": cursor} if cursor else {})}
+                response = client.get(f"/api/syncs/{sid}/records", params=params)
+                body = orjson.loads(response.content)
+                count += len(body["data"])
+                cursors.append(cursor)
+                cursor = body["paging"]["cursor"]
+                if not body["data"] or body["paging"]["remainingRecords"] == 0:
+                    break
+            pulls.append(time.perf_counter() - t0)
+            assert count == records, (count, records)
 
-            def latency(cursor: str | None) -> float:
-                samples = []
-                for _ in range(21):
-                    t0 = time.perf_counter()
-                    params = {"pageSize": PAGE, **({"cursor": cursor} if cursor else {})}
-                    client.get(f"/api/syncs/{sid}/records", params=params).raise_for_status()
-                    samples.append(time.perf_counter() - t0)
-                return median(samples)
+        def latency(cursor: str | None) -> float:
+            samples = []
+            for _ in range(21):
+                t0 = time.perf_counter()
+                params = {"pageSize": PAGE, **({"cursor": cursor} if cursor else {})}
+                client.get(f"/api/syncs/{sid}/records", params=params).raise_for_status()
+                samples.append(time.perf_counter() - t0)
+            return median(samples)
 
-            near_start = latency(cursors[1])
-            near_end = latency(cursors[-2])
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        near_start = latency(cursors[1])
+        near_end = latency(cursors[-2])
     pull = median(pulls)
     return {
         "seed_s": seeded,
