@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -286,6 +287,9 @@ async def serve(
         lifespan="off",
     )
     server = _Server(config)
+    # Everything built so far lives as long as the process: keep the cyclic collector off it, so
+    # its full collections stay short and do not stall requests.
+    gc.freeze()
     loop = asyncio.get_running_loop()
 
     def _on_signal() -> None:
