@@ -43,11 +43,7 @@ class TupleReader(Protocol):
     async def memberships(self, sync_id: str, subjects: Iterable[str]) -> list[tuple[str, str]]: ...
 
     async def tuples(
-        self,
-        sync_id: str,
-        object_ids: Iterable[str],
-        relations: Iterable[str],
-        subjects: Iterable[str] | None = None,
+        self, sync_id: str, object_ids: Iterable[str], relations: Iterable[str]
     ) -> list[Tuple]: ...
 
     def reachable(

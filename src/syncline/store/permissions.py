@@ -217,17 +217,12 @@ class PermissionStore:
         return out
 
     async def tuples(
-        self,
-        sync_id: str,
-        object_ids: Iterable[str],
-        relations: Iterable[str],
-        subjects: Iterable[str] | None = None,
+        self, sync_id: str, object_ids: Iterable[str], relations: Iterable[str]
     ) -> list[Tuple]:
-        """The tuples on these objects with these relations (and, if given, these subjects)."""
+        """The tuples on these objects with these relations."""
         wanted = list(dict.fromkeys(object_ids))
         rels = sorted(set(relations))
-        subs = sorted(set(subjects)) if subjects is not None else None
-        if not wanted or not rels or subs == []:
+        if not wanted or not rels:
             return []
         t = permission_tuples.c
         out: list[Tuple] = []
@@ -238,8 +233,6 @@ class PermissionStore:
                     self.db.one_of(t.object_id, wanted[start : start + _CHUNK]),
                     t.relation.in_(rels),
                 )
-                if subs is not None:
-                    query = query.where(self.db.one_of(t.subject, subs))
                 out.extend((r[0], r[1], r[2]) for r in await conn.execute(query))
         return out
 
