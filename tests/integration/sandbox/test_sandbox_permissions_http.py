@@ -1,6 +1,6 @@
 """The Google Drive connector reads permissions from the sandbox Drive over real HTTP."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -8,7 +8,6 @@ import pytest
 from syncline.connectors.base import ConnectorContext
 from syncline.connectors.googledrive import spec
 from syncline.domain.permissions import Access, Grant, Relation
-from syncline.sandbox import BackgroundServer, DriveState, create_drive_app
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 GROUP_SCOPE = "https://www.googleapis.com/auth/admin.directory.group.readonly"
@@ -21,17 +20,6 @@ class Bearer(httpx.Auth):
     def auth_flow(self, request):
         request.headers["Authorization"] = f"Bearer {self.token}"
         yield request
-
-
-@pytest.fixture
-def state() -> DriveState:
-    return DriveState()
-
-
-@pytest.fixture
-def server(state: DriveState) -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_drive_app(state)) as running:
-        yield running
 
 
 @pytest.fixture

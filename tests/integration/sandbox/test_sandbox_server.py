@@ -9,18 +9,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, generate
-
-
-@pytest.fixture
-def state() -> DriveState:
-    return DriveState()
-
-
-@pytest.fixture
-def server(state: DriveState) -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_drive_app(state)) as running:
-        yield running
+from syncline.sandbox import BackgroundServer, DriveState, generate
 
 
 @pytest.fixture
