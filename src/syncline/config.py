@@ -30,7 +30,19 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
     webhook_concurrency: int = Field(default=16, ge=1, le=1000)
     scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    lease_seconds: float = Field(default=60.0, ge=5, le=3600)
+    lease_seconds: float = Field(default=60.0, ge=2, le=3600)
+    max_running_syncs: int = Field(default=0, ge=0)
+    """Sync runs at once across every worker process (0: no cap beyond each worker's own)."""
+    project_concurrency: int = Field(default=0, ge=0)
+    """Sync runs at once for one project across every worker (0: no cap)."""
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
+    """After SIGTERM, how long runs may take to finish their current page before being cut."""
+    max_inflight_requests: int = Field(default=64, ge=1, le=100_000)
+    """API requests served at once per process; more are answered 429 with Retry-After."""
+    admin_token: str | None = None
+    """Bearer token of the operator's admin API (`/admin/...`); unset: the admin API is off."""
+    allow_private_webhooks: bool = False
+    """Accept webhook URLs on private, loopback or link-local addresses through the admin API."""
     log_level: str = "info"
 
     @field_validator("full_sync_interval")
