@@ -22,7 +22,7 @@ from syncline.errors import ConfigError, StoreError
 from syncline.store import Database, Store
 from syncline.store.migrate import upgrade
 from syncline.webhooks.signing import generate_secret
-from syncline.wiring import configure_logging, secret_key, serve, utcnow
+from syncline.wiring import api, configure_logging, secret_key, serve, utcnow, worker
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -141,6 +141,20 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    asyncio.run(api(settings))
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    asyncio.run(worker(settings))
+    return 0
+
+
 def _migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     upgrade(settings.database_url)
@@ -168,6 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", help="listen address (SYNCLINE_HOST, default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="listen port (SYNCLINE_PORT, default 8000)")
     serve_cmd.set_defaults(func=_serve)
+
+    api_cmd = commands.add_parser(
+        "api", help="run the HTTP API alone (distributed mode, beside `syncline worker`)"
+    )
+    api_cmd.add_argument("--host", help="listen address (SYNCLINE_HOST, default 127.0.0.1)")
+    api_cmd.add_argument("--port", type=int, help="listen port (SYNCLINE_PORT, default 8000)")
+    api_cmd.set_defaults(func=_api)
+
+    worker_cmd = commands.add_parser(
+        "worker", help="run syncs and deliver webhooks (distributed mode, any number of them)"
+    )
+    worker_cmd.set_defaults(func=_worker)
 
     migrate_cmd = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate_cmd.set_defaults(func=_migrate)

@@ -22,12 +22,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from syncline.api import Services, create_app
+from syncline.api.routes.admin import AdminAPI
 from syncline.auth import TokenVerifier, load_public_key_pem
 from syncline.config import Settings
 from syncline.connectors.registry import Registry, builtin_registry
 from syncline.credentials import CredentialService, OAuthApp
 from syncline.crypto import SecretBox, generate_key
 from syncline.domain.cursors import CursorCodec
+from syncline.domain.fairness import RunCaps
 from syncline.domain.projects import Project
 from syncline.engine.runner import EngineSettings, SyncRunner
 from syncline.errors import ConfigError
@@ -36,6 +38,7 @@ from syncline.scheduler import Scheduler
 from syncline.services import SyncService
 from syncline.store import Database, Store
 from syncline.store.migrate import is_current, upgrade
+from syncline.webhooks.destinations import DestinationPolicy
 from syncline.webhooks.dispatcher import Dispatcher
 
 log = structlog.get_logger("syncline")
@@ -186,8 +189,17 @@ async def build_runtime(
         concurrency=settings.worker_concurrency,
         clock=clock,
         poll_interval=settings.scheduler_poll_seconds,
+        caps=RunCaps(per_project=settings.project_concurrency, total=settings.max_running_syncs),
+        grace=settings.shutdown_grace_seconds,
     )
-    dispatcher = Dispatcher(store, http, box, clock, concurrency=settings.webhook_concurrency)
+    # The operator's own SYNCLINE_WEBHOOK_URL is trusted; URLs set any other way are checked.
+    destinations = DestinationPolicy(
+        allow_private=settings.allow_private_webhooks,
+        trusted=frozenset(filter(None, [settings.webhook_url])),
+    )
+    dispatcher = Dispatcher(
+        store, http, box, clock, destinations=destinations, concurrency=settings.webhook_concurrency
+    )
     syncs = SyncService(store, registry, credentials, clock, wake=scheduler.wake)
 
     async def ready() -> bool:
@@ -205,6 +217,11 @@ async def build_runtime(
         connector=runner.connector,
         ready=ready,
         permissions=Evaluator(store.permissions),
+        admin=(
+            AdminAPI(settings.admin_token, box, destinations, clock)
+            if settings.admin_token
+            else None
+        ),
     )
     return Runtime(
         settings, db, store, box, http, runner, scheduler, dispatcher, create_app(services)
@@ -253,9 +270,11 @@ async def ensure_default_project(settings: Settings, store: Store, box: SecretBo
 
 
 @contextlib.asynccontextmanager
-async def background(runtime: Runtime) -> AsyncIterator[asyncio.Event]:
+async def background(
+    runtime: Runtime, stop: asyncio.Event | None = None
+) -> AsyncIterator[asyncio.Event]:
     """Run the scheduler and the webhook dispatcher until the block exits."""
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     tasks = [
         asyncio.create_task(runtime.scheduler.run(stop), name="scheduler"),
         asyncio.create_task(runtime.dispatcher.run(stop), name="dispatcher"),
@@ -278,29 +297,9 @@ async def serve(
     released = await runtime.store.release_all_leases()
     if released:
         log.info("serve.leases_released", count=released)
-    config = uvicorn.Config(
-        runtime.app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        lifespan="off",
-    )
-    server = _Server(config)
-    # Everything built so far lives as long as the process: keep the cyclic collector off it, so
-    # its full collections stay short and do not stall requests.
-    gc.freeze()
-    loop = asyncio.get_running_loop()
-
-    def _on_signal() -> None:
-        if server.should_exit:
-            log.warning("serve.forced_exit")
-            os._exit(1)  # a second signal: leave at once; leases expire on their own
-        log.info("serve.stopping")
-        server.should_exit = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, _on_signal)
+    server = _http_server(runtime)
+    _freeze_heap()
+    _on_stop_signals("serve", server.request_stop)
     try:
         async with background(runtime):
             log.info("serve.starting", url=f"http://{settings.host}:{settings.port}")
@@ -311,12 +310,81 @@ async def serve(
         await runtime.close()
 
 
+async def api(settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
+    """`syncline api`: the HTTP API alone; `syncline worker` processes run the syncs."""
+    runtime = await build_runtime(settings, embedded=False, env=env)
+    server = _http_server(runtime)
+    _freeze_heap()
+    _on_stop_signals("api", server.request_stop)
+    try:
+        log.info("api.starting", url=f"http://{settings.host}:{settings.port}")
+        await server.serve()
+    finally:
+        await runtime.close()
+
+
+async def worker(settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
+    """`syncline worker`: runs due syncs and delivers webhooks, beside any number of others."""
+    runtime = await build_runtime(settings, embedded=False, env=env)
+    _freeze_heap()
+    stop = asyncio.Event()
+    _on_stop_signals("worker", stop.set)
+    try:
+        log.info("worker.started", owner=runtime.scheduler.owner)
+        async with background(runtime, stop):
+            await stop.wait()
+    finally:
+        await runtime.close()
+        log.info("worker.stopped", owner=runtime.scheduler.owner)
+
+
+def _http_server(runtime: Runtime) -> _Server:
+    settings = runtime.settings
+    config = uvicorn.Config(
+        runtime.app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="off",
+    )
+    return _Server(config)
+
+
+def _freeze_heap() -> None:
+    # Everything built so far lives as long as the process: keep the cyclic collector off it, so
+    # its full collections stay short and do not stall requests.
+    gc.freeze()
+
+
+def _on_stop_signals(process: str, stop: Callable[[], None]) -> None:
+    """SIGTERM or SIGINT: stop in order (runs finish their page and give their sync back).
+    A second one: leave at once; leases then lapse on their own and other workers take over."""
+    stopping = False
+
+    def on_signal() -> None:
+        nonlocal stopping
+        if stopping:
+            log.warning("process.forced_exit", process=process)
+            os._exit(1)
+        stopping = True
+        log.info("process.stopping", process=process)
+        stop()
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+
+
 class _Server(uvicorn.Server):
-    """uvicorn, minus its signal handling: `serve` owns SIGTERM and SIGINT (and exits 0)."""
+    """uvicorn, minus its signal handling: the process owns SIGTERM and SIGINT (and exits 0)."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+    def request_stop(self) -> None:
+        self.should_exit = True
 
 
 def _seconds(value: float) -> timedelta:

@@ -11,16 +11,20 @@ from syncline.store import Store
 from syncline.store.store import NewCredential, NewSync
 
 
-async def new_sync(store: Store, now: datetime, name: str = "default") -> Sync:
-    """A new Google Drive sync of user `u` in a new project, with a credential."""
-    project = Project(str(uuid.uuid4()), "p", "pem", None, None, now)
-    await store.save_project(project, now)
+async def new_sync(
+    store: Store, now: datetime, name: str = "default", *, project_id: str | None = None
+) -> Sync:
+    """A new Google Drive sync of user `u`, with a credential, in `project_id` or a new project."""
+    if project_id is None:
+        project = Project(str(uuid.uuid4()), "p", "pem", None, None, now)
+        await store.save_project(project, now)
+        project_id = project.id
     credential = await store.add_credential(
-        NewCredential(project.id, "u", "googledrive", "a", "r", None, [], None), now
+        NewCredential(project_id, "u", "googledrive", "a", "r", None, [], None), now
     )
     new = NewSync(
         id=str(uuid.uuid4()),
-        project_id=project.id,
+        project_id=project_id,
         user_id="u",
         integration="googledrive",
         pipeline="files",

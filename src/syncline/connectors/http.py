@@ -26,8 +26,9 @@ class TokenSource(Protocol):
 class OAuthBearer(httpx.Auth):
     """Sends the access token; on a 401 refreshes once and retries the request once."""
 
-    def __init__(self, tokens: TokenSource) -> None:
+    def __init__(self, tokens: TokenSource, *, user_agent: str | None = None) -> None:
         self._tokens = tokens
+        self._user_agent = user_agent
 
     def sync_auth_flow(
         self, request: httpx.Request
@@ -39,6 +40,8 @@ class OAuthBearer(httpx.Auth):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         token = await self._tokens.access_token()
         request.headers["Authorization"] = f"Bearer {token}"
+        if self._user_agent:
+            request.headers["User-Agent"] = self._user_agent
         response = yield request
         if response.status_code == 401:
             await response.aread()

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import httpx
 import structlog
 
+from syncline import __version__
 from syncline.connectors.base import ConnectorContext, FilesConnector, PermissionsReader
 from syncline.connectors.http import OAuthBearer
 from syncline.connectors.registry import Registry
@@ -27,7 +28,7 @@ from syncline.engine.outcome import classify
 from syncline.engine.permissions import MembershipScan
 from syncline.engine.prefetch import prefetch
 from syncline.engine.scope import scope_changes
-from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost
+from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost, StoreError
 from syncline.store.store import Progress, RunWrite, Store
 from syncline.types import JSONObject
 
@@ -65,6 +66,10 @@ class _Restart(Exception):
     """Re-read the sync and continue the run from its stored progress (after a wait)."""
 
 
+class _Drained(Exception):
+    """The process is stopping: the page in hand is committed, so give the sync back."""
+
+
 class SyncRunner:
     """Runs one sync at a time for the scheduler; owns every decision about retries and status."""
 
@@ -85,8 +90,10 @@ class SyncRunner:
         self._api_urls = api_urls
         self._clock = clock
         self.settings = settings or EngineSettings()
+        self.draining = asyncio.Event()
+        """Set when the process stops: runs end after the page in hand, leaving a checkpoint."""
 
-    def connector(self, sync: Sync) -> FilesConnector:
+    def connector(self, sync: Sync, *, run_id: str | None = None) -> FilesConnector:
         """Build the connector of a sync (also used by the API to download content)."""
         spec = self._registry.get(sync.integration)
         if spec is None:
@@ -94,7 +101,9 @@ class SyncRunner:
         if sync.credential_id is None:
             raise CredentialRevoked("The sync has no credential.")
         config = spec.config_model.model_validate(sync.configuration)
-        auth = OAuthBearer(self._credentials.tokens_for(sync.credential_id))
+        # The run id in the User-Agent lets an upstream's logs (and the sandbox) tell runs apart.
+        agent = f"syncline/{__version__}" + (f" (run {run_id})" if run_id else "")
+        auth = OAuthBearer(self._credentials.tokens_for(sync.credential_id), user_agent=agent)
         api_url = self._api_urls.get(sync.integration, spec.default_api_url)
         return spec.build(config, ConnectorContext(http=self._http, auth=auth, api_url=api_url))
 
@@ -104,7 +113,7 @@ class SyncRunner:
         run_type = next_run_type(sync, self._clock())
         started = time.monotonic()
         run = self._write(sync, owner, trace_id, run_type)
-        heartbeat = asyncio.create_task(self._heartbeat(run))
+        heartbeat = asyncio.create_task(self._heartbeat(run, asyncio.current_task()))
         inline_attempts = 0
         outcome = _Outcome(RecordCounts())
         bound = log.bind(sync_id=sync.id, trace_id=trace_id, run=run_type.value)
@@ -116,6 +125,8 @@ class SyncRunner:
                     break
                 except _Restart:
                     pass
+                except _Drained:
+                    raise
                 except Exception as exc:  # noqa: BLE001 - classify() is the one place errors are judged
                     inline_attempts += 1
                     if not await self._handle(run, run_type, exc, inline_attempts, bound):
@@ -143,8 +154,12 @@ class SyncRunner:
             )
         except LeaseLost:
             bound.warning("sync.lease_lost")
+        except _Drained:
+            await self._release_now(run)
+            bound.info("sync.run_paused", reason="shutting down; resumes from its checkpoint")
         except asyncio.CancelledError:
-            # Shutting down: give the sync back at once so a restart resumes without waiting.
+            # Cut short (shutdown grace over, or the lease could not be confirmed): give the sync
+            # back at once, if the database answers, so another worker resumes without waiting.
             await asyncio.shield(self._release_now(run))
             raise
         finally:
@@ -160,13 +175,29 @@ class SyncRunner:
             generation=sync.generation,
         )
 
-    async def _heartbeat(self, run: RunWrite) -> None:
-        period = self.settings.lease_for.total_seconds() / 3
+    async def _heartbeat(self, run: RunWrite, task: asyncio.Task[None] | None) -> None:
+        """Extend the lease every third of its length. When it is lost, or cannot be confirmed
+        before it would lapse (the database is unreachable), stop the run: another worker may
+        take the sync over, and two runs must never call the upstream at the same time."""
+        lease = self.settings.lease_for.total_seconds()
+        confirmed = time.monotonic()
         while True:
-            await asyncio.sleep(period)
-            if not await self._store.heartbeat(
-                run.sync.id, run.owner, self._clock() + self.settings.lease_for
-            ):
+            await asyncio.sleep(lease / 3)
+            try:
+                held = await asyncio.wait_for(
+                    self._store.heartbeat(
+                        run.sync.id, run.owner, self._clock() + self.settings.lease_for
+                    ),
+                    timeout=lease / 3,
+                )
+            except (StoreError, TimeoutError):
+                held = time.monotonic() - confirmed < lease * 0.6
+            else:
+                confirmed = time.monotonic()
+            if not held:
+                log.warning("sync.lease_unconfirmed", sync_id=run.sync.id)
+                if task is not None:
+                    task.cancel()
                 return
 
     async def _start(self, run: RunWrite, run_type: SyncType) -> None:
@@ -188,7 +219,7 @@ class SyncRunner:
         await self._store.update_run(run, self._clock(), values=values, entries=entries)
 
     async def _run_once(self, run: RunWrite, run_type: SyncType) -> _Outcome:
-        connector = self.connector(run.sync)
+        connector = self.connector(run.sync, run_id=run.trace_id)
         scan = MembershipScan(
             self._store.permissions, self._clock, self.settings.membership_refresh
         )
@@ -245,6 +276,7 @@ class SyncRunner:
                             checkpoint_type=run_type,
                         ),
                     )
+                    self._pause_if_draining()
         except CursorInvalid:
             # The listing's own page token went stale: list again from the start, same generation.
             await self._store.update_run(
@@ -312,6 +344,7 @@ class SyncRunner:
                             cursor=page.cursor, checkpoint=None, checkpoint_type=None
                         ),
                     )
+                    self._pause_if_draining()
         except CursorInvalid:
             await self._warn(run, "The change cursor was rejected upstream; a full sync follows.")
             await self._store.update_run(
@@ -441,7 +474,9 @@ class SyncRunner:
             if rate_limited:
                 values["rate_limit_backoff_ms"] = _ms(wait)
             await self._store.update_run(run, now, values=values, entries=[entry])
-            await asyncio.sleep(wait.total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.draining.wait(), wait.total_seconds())
+            self._pause_if_draining()
             await self._store.update_run(
                 run,
                 self._clock(),
@@ -467,8 +502,12 @@ class SyncRunner:
         )
         return False
 
+    def _pause_if_draining(self) -> None:
+        if self.draining.is_set():
+            raise _Drained
+
     async def _release_now(self, run: RunWrite) -> None:
-        with contextlib.suppress(LeaseLost):
+        with contextlib.suppress(LeaseLost, StoreError):
             await self._store.update_run(
                 run, self._clock(), values={"next_run_at": self._clock()}, release=True
             )

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import structlog
 
+from syncline.domain.fairness import NO_CAPS, RunCaps
 from syncline.engine.runner import SyncRunner
 from syncline.errors import StoreError
 from syncline.store.store import Store
@@ -26,13 +27,17 @@ class Scheduler:
         concurrency: int,
         clock: Callable[[], datetime],
         poll_interval: float = 1.0,
+        caps: RunCaps = NO_CAPS,
+        grace: float = 30.0,
     ) -> None:
         self._store = store
         self._runner = runner
-        self._owner = owner
+        self.owner = owner
         self._concurrency = concurrency
         self._clock = clock
         self._poll_interval = poll_interval
+        self._caps = caps
+        self._grace = grace
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
 
@@ -41,7 +46,8 @@ class Scheduler:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Claim and run due syncs until `stop` is set; then cancel the runs, freeing leases."""
+        """Claim and run due syncs until `stop` is set; then let each run finish the page in
+        hand and give its sync back, cutting short whatever is still going after the grace."""
         try:
             while not stop.is_set():
                 await self.tick()
@@ -49,9 +55,18 @@ class Scheduler:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wait(stop), timeout=self._poll_interval)
         finally:
-            for task in self._running:
-                task.cancel()
-            await asyncio.gather(*self._running, return_exceptions=True)
+            await self._drain()
+
+    async def _drain(self) -> None:
+        self._runner.draining.set()
+        running = list(self._running)
+        if not running:
+            return
+        log.info("scheduler.draining", runs=len(running), grace_seconds=self._grace)
+        _, late = await asyncio.wait(running, timeout=self._grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def _wait(self, stop: asyncio.Event) -> None:
         waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
@@ -68,13 +83,13 @@ class Scheduler:
             return 0
         try:
             claimed = await self._store.claim_due(
-                self._owner, self._clock(), free, self._runner.settings.lease_for
+                self.owner, self._clock(), free, self._runner.settings.lease_for, self._caps
             )
         except StoreError as exc:
             log.warning("scheduler.claim_failed", error=str(exc))
             return 0
         for sync in claimed:
-            task = asyncio.create_task(self._runner.run(sync, self._owner))
+            task = asyncio.create_task(self._runner.run(sync, self.owner))
             self._running.add(task)
             task.add_done_callback(self._done)
         return len(claimed)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, event
+from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
@@ -86,6 +86,14 @@ class Database:
                     conn = await raw.execution_options(sqlite_immediate=True)
                     async with conn.begin():
                         yield conn
+
+    async def serialize(self, conn: AsyncConnection, name: str) -> None:
+        """Make transactions that call this with the same `name` run one at a time (until
+        commit). SQLite's writers already do."""
+        if self.is_postgres:
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name}
+            )
 
     def skip_locked(self, query: Select[Any]) -> Select[Any]:
         """Rows other workers are claiming are skipped on PostgreSQL; SQLite's single writer

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from syncline.domain.credentials import Credential, CredentialStatus
 from syncline.domain.events import SyncEvent, WebhookEvent
+from syncline.domain.fairness import NO_CAPS, RunCaps, allocate
 from syncline.domain.ids import record_id
 from syncline.domain.notifications import (
     LogEntry,
@@ -588,22 +589,47 @@ class Store:
 
     @atomic
     async def claim_due(
-        self, owner: str, now: datetime, limit: int, lease_for: timedelta
+        self,
+        owner: str,
+        now: datetime,
+        limit: int,
+        lease_for: timedelta,
+        caps: RunCaps = NO_CAPS,
     ) -> list[Sync]:
-        """Lease up to `limit` syncs whose next run is due and that no live worker holds."""
+        """Lease up to `limit` syncs whose next run is due and that no live worker holds, shared
+        fairly among projects within the cluster-wide `caps`."""
         due = (
-            select(syncs.c.id)
-            .where(
-                syncs.c.next_run_at <= now,
-                syncs.c.status.not_in([SyncStatus.DISABLED.value, SyncStatus.ERRORED.value]),
-                or_(syncs.c.lease_expires_at.is_(None), syncs.c.lease_expires_at < now),
-            )
-            .order_by(syncs.c.next_run_at)
-            .limit(limit)
+            syncs.c.next_run_at <= now,
+            syncs.c.status.not_in([SyncStatus.DISABLED.value, SyncStatus.ERRORED.value]),
+            or_(syncs.c.lease_expires_at.is_(None), syncs.c.lease_expires_at < now),
         )
-        due = self.db.skip_locked(due)
+        waiting = (
+            select(syncs.c.project_id, func.count())
+            .where(*due)
+            .group_by(syncs.c.project_id)
+            .order_by(func.min(syncs.c.next_run_at))
+        )
+        live = (
+            select(syncs.c.project_id, func.count())
+            .where(syncs.c.lease_owner.is_not(None), syncs.c.lease_expires_at >= now)
+            .group_by(syncs.c.project_id)
+        )
         async with self.db.write() as conn:
-            ids = [r[0] for r in await conn.execute(due)]
+            # Caps count runs on every worker: claims take turns so two cannot both see room.
+            await self.db.serialize(conn, "syncline.claim_due")
+            by_project = {r[0]: r[1] for r in await conn.execute(waiting)}
+            if not by_project:
+                return []
+            running = {r[0]: r[1] for r in await conn.execute(live)}
+            ids: list[str] = []
+            for project, count in allocate(limit, by_project, running, caps).items():
+                pick = self.db.skip_locked(
+                    select(syncs.c.id)
+                    .where(syncs.c.project_id == project, *due)
+                    .order_by(syncs.c.next_run_at)
+                    .limit(count)
+                )
+                ids += [r[0] for r in await conn.execute(pick)]
             if not ids:
                 return []
             await conn.execute(
@@ -1193,6 +1219,12 @@ class Store:
                     last_error=None,
                 )
             )
+
+    @atomic
+    async def extend_deliveries(self, ids: list[int], until: datetime) -> None:
+        """Keep claimed events out of other workers' reach until `until`."""
+        async with self.db.write() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(lease_until=until))
 
     @atomic
     async def release_deliveries(self, ids: list[int]) -> None:

@@ -17,6 +17,7 @@ from syncline.domain.retry import WEBHOOK_RETRY, RetryPolicy
 from syncline.domain.syncs import SyncStatus, SyncType
 from syncline.errors import ConfigError, StoreError
 from syncline.store.store import Store
+from syncline.webhooks.destinations import DestinationPolicy, DestinationRefused
 from syncline.webhooks.signing import headers as signed_headers
 
 log = structlog.get_logger("syncline.webhooks")
@@ -27,8 +28,19 @@ DELIVERY_TIMEOUT = 15.0
 BATCH = 20
 """Events of one sync claimed together and delivered one after another."""
 
+LEASE = timedelta(seconds=DELIVERY_TIMEOUT * 2)
+"""How long claimed events stay out of other workers' reach; extended while a batch is slow, so
+a worker that dies holds its events for no longer than this."""
+
 
 class Dispatcher:
+    """Delivers due outbox events.
+
+    Args:
+        destinations: which endpoints may be reached; checked again before every POST, since
+            DNS can change after a URL was set. The default refuses every private address.
+    """
+
     def __init__(
         self,
         store: Store,
@@ -36,6 +48,7 @@ class Dispatcher:
         box: SecretBox,
         clock: Callable[[], datetime],
         *,
+        destinations: DestinationPolicy | None = None,
         policy: RetryPolicy = WEBHOOK_RETRY,
         give_up_after: timedelta = timedelta(days=3),
         concurrency: int = 16,
@@ -45,12 +58,17 @@ class Dispatcher:
         self._http = http
         self._box = box
         self._clock = clock
+        self._destinations = DestinationPolicy() if destinations is None else destinations
         self._policy = policy
         self._give_up_after = give_up_after
         self._concurrency = concurrency
         self._poll_interval = poll_interval
+        self._stopping = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; then finish the attempts in flight and give back the
+        rest of each claimed batch."""
+        self._stopping = stop
         while not stop.is_set():
             delivered = await self.tick()
             if delivered:
@@ -65,7 +83,7 @@ class Dispatcher:
             batch = await self._store.claim_deliveries(
                 self._clock(),
                 self._concurrency,
-                timedelta(seconds=DELIVERY_TIMEOUT * (BATCH + 1)),
+                LEASE,
                 per_sync=BATCH,
             )
         except StoreError as exc:
@@ -83,8 +101,16 @@ class Dispatcher:
         """Deliver one sync's events one after another; stop at the first failure."""
         delivered: list[int] = []
         attempted = 0
+        leased_until = self._clock() + LEASE
         try:
             for position, (item, url, secret_enc) in enumerate(queue):
+                rest = [i.id for i, _, _ in queue[position:]]
+                if self._stopping.is_set():
+                    await self._store.release_deliveries(rest)
+                    break
+                if leased_until - self._clock() < timedelta(seconds=DELIVERY_TIMEOUT + 1):
+                    leased_until = self._clock() + LEASE
+                    await self._store.extend_deliveries(rest, leased_until)
                 attempted += 1
                 if not url or not secret_enc:
                     await self._store.finish_delivery(
@@ -120,8 +146,18 @@ class Dispatcher:
             return f"cannot sign: {exc}"
         headers["content-type"] = "application/json"
         try:
+            target = await self._destinations.target(url)
+        except DestinationRefused as exc:
+            return f"destination refused: {exc}"  # nothing was sent; retried like any failure
+        try:
+            # No redirects: a 3xx is a failed delivery, and a Location must not lead past the
+            # destination check to an address it would refuse.
             response = await self._http.post(
-                url, content=body, headers=headers, timeout=DELIVERY_TIMEOUT
+                target.url,
+                content=body,
+                headers={**headers, **target.headers},
+                timeout=DELIVERY_TIMEOUT,
+                follow_redirects=False,
             )
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
