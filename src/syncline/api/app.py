@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from syncline import __version__
 from syncline.api import errors
-from syncline.api.routes import credentials, health, permissions, records, syncs
+from syncline.api.routes import admin, credentials, health, permissions, records, syncs
+from syncline.api.routes.admin import AdminAPI
 from syncline.auth import TokenVerifier
 from syncline.connectors.base import FilesConnector
 from syncline.domain.cursors import CursorCodec
@@ -31,6 +32,8 @@ class Services:
     connector: Callable[[Sync], FilesConnector]
     ready: Callable[[], Awaitable[bool]]
     permissions: Evaluator
+    admin: AdminAPI | None = None
+    """The operator's admin API; None (no `SYNCLINE_ADMIN_TOKEN`) leaves `/admin` unmounted."""
 
 
 def create_app(services: Services) -> FastAPI:
@@ -47,4 +50,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(records.router)
     app.include_router(credentials.router)
     app.include_router(permissions.router)
+    if services.admin is not None:
+        app.include_router(admin.router)
     return app

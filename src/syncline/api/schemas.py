@@ -110,3 +110,13 @@ class ExpandBody(_Body):
     relation: str = Field(
         min_length=1, max_length=32, validation_alias=AliasChoices("relation", "role")
     )
+
+
+# -- Admin API (operator-only) --
+
+
+class WebhookSet(_Body):
+    """`PUT /admin/projects/{projectId}/webhook`: the endpoint, and its secret unless generated."""
+
+    url: str = Field(min_length=1, max_length=2048)
+    secret: str | None = Field(default=None, min_length=1, max_length=200, repr=False)

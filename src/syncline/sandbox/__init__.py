@@ -8,6 +8,7 @@ with BackgroundServer(create_drive_app(state)) as server:
 """
 
 from syncline.sandbox.drive import (
+    CHAOS_FAULTS,
     DRIVE_FAULTS,
     ChangeView,
     DriveFile,
@@ -21,6 +22,7 @@ from syncline.sandbox.server import ABORT_EXTENSION, BackgroundServer
 
 __all__ = [
     "ABORT_EXTENSION",
+    "CHAOS_FAULTS",
     "DRIVE_FAULTS",
     "BackgroundServer",
     "ChangeView",

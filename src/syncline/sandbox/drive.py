@@ -2,9 +2,10 @@
 
 from syncline.sandbox.drive_app import create_drive_app
 from syncline.sandbox.drive_model import DriveFile, Permission, SharedDrive
-from syncline.sandbox.drive_state import DRIVE_FAULTS, ChangeView, DriveState
+from syncline.sandbox.drive_state import CHAOS_FAULTS, DRIVE_FAULTS, ChangeView, DriveState
 
 __all__ = [
+    "CHAOS_FAULTS",
     "DRIVE_FAULTS",
     "ChangeView",
     "DriveFile",

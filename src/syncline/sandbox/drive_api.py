@@ -36,7 +36,12 @@ from syncline.sandbox.fields import Mask, parse_fields
 from syncline.sandbox.page_tokens import PageTokens
 from syncline.types import JSON
 
-__all__ = ["DriveApi", "authenticate"]
+__all__ = ["LISTING_FAULTS", "LISTING_FAULT_STATE", "DriveApi", "authenticate"]
+
+LISTING_FAULTS = frozenset({"incomplete", "truncated"})
+"""Faults that shape a `files.list` page rather than replace the response."""
+LISTING_FAULT_STATE = "sandbox_listing_fault"
+"""Key of `scope["state"]` where the fault layer leaves a listing fault for the handler."""
 
 # What Drive v3 returns when the caller names no `fields`.
 _DEFAULT_FILE = parse_fields("kind,id,name,mimeType")
@@ -174,6 +179,13 @@ class DriveApi:
                     budget=_scan_budget(want),
                 )
                 served_empty = False
+            fault = request.scope.get("state", {}).get(LISTING_FAULT_STATE)
+            if fault == "incomplete":
+                # Drive could not search every corpus: the shared drives' items are missing.
+                files = [f for f in files if f.drive_id is None]
+            elif fault == "truncated":
+                after = None  # the search gave up here: no next page
+            incomplete = self.state.incomplete_search or fault in LISTING_FAULTS
             next_token = (
                 None
                 if after is None
@@ -182,7 +194,7 @@ class DriveApi:
             getters: dict[str, Getter[None]] = {
                 "kind": lambda o, c, m: "drive#fileList",
                 "nextPageToken": lambda o, c, m: next_token,
-                "incompleteSearch": lambda o, c, m: self.state.incomplete_search,
+                "incompleteSearch": lambda o, c, m: incomplete,
                 "files": lambda o, c, m: [render_file(f, c, m) for f in files],
             }
             body = project(None, ctx, selected, getters, nested=("files",))

@@ -10,20 +10,23 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from syncline.sandbox.directory_api import DirectoryApi
-from syncline.sandbox.drive_api import DriveApi
+from syncline.sandbox.drive_api import LISTING_FAULT_STATE, LISTING_FAULTS, DriveApi
 from syncline.sandbox.drive_auth import DRIVE_SCOPE
 from syncline.sandbox.drive_errors import (
+    BAD_GATEWAY_PAGE,
     DriveError,
     auth_error,
     error,
     rate_limited,
     server_error,
+    stale_page_token,
 )
 from syncline.sandbox.drive_params import json_response
 from syncline.sandbox.drive_state import OAUTH_PATHS, DriveState
@@ -116,9 +119,16 @@ class _Instrumented:
         path: str = scope["path"]
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         traffic = self.state.traffic
-        traffic.begin(scope["method"], path, query)
+        headers = Headers(scope=scope)
+        number = traffic.begin(
+            scope["method"],
+            path,
+            query,
+            caller=_caller(self.state, headers),
+            user_agent=headers.get("user-agent"),
+        )
         try:
-            fault = self.state.faults.take(path)
+            fault = self.state.faults.take(path, query)
             if fault is not None:
                 resumed = await self._fail(fault, scope, receive, send)
                 if resumed is None:
@@ -128,7 +138,7 @@ class _Instrumented:
                 await asyncio.sleep(self.state.latency)
             await self.app(scope, receive, send)
         finally:
-            traffic.end()
+            traffic.end(number)
 
     async def _fail(
         self, fault: Fault, scope: Scope, receive: Receive, send: Send
@@ -147,14 +157,47 @@ class _Instrumented:
             abort["abort"]()
             await _wait_for_disconnect(receive)
             return None
+        if fault.kind in LISTING_FAULTS:
+            # The handler serves the page, shaped by the fault (see `DriveApi.files_list`).
+            scope.setdefault("state", {})[LISTING_FAULT_STATE] = fault.kind
+            return receive
+        if fault.kind == "502":
+            page = Response(BAD_GATEWAY_PAGE, 502, media_type="text/html; charset=UTF-8")
+            await page(scope, receive, send)
+            return None
+        if fault.kind == "401":
+            # The token really expires: retrying with it fails again; only a refresh helps.
+            token = _bearer(scope)
+            if token is not None:
+                self.state.expire_access_token(token)
         exc = _FAULT_ERRORS[fault.kind](fault)
         await json_response(exc.body, exc.status, exc.headers)(scope, receive, send)
         return None
 
 
+def _bearer(scope: Scope) -> str | None:
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+    return None
+
+
+def _caller(state: DriveState, headers: Headers) -> str | None:
+    """The user a request's bearer token belongs to (None without a live one): whose sync runs."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    grant = state.grants.grant_for(token.strip())
+    return None if grant is None else grant[0]
+
+
 _FAULT_ERRORS: dict[str, Callable[[Fault], DriveError]] = {
     "429": lambda f: rate_limited(429, f.retry_after),
     "403_rate": lambda f: rate_limited(403, f.retry_after),
+    "403_rate_project": lambda f: rate_limited(403, f.retry_after, project=True),
     "403_permission": lambda f: error(
         403,
         "insufficientFilePermissions",
@@ -163,6 +206,8 @@ _FAULT_ERRORS: dict[str, Callable[[Fault], DriveError]] = {
     "500": lambda f: server_error(500),
     "503": lambda f: server_error(503),
     "401": lambda f: auth_error(),
+    "stale_list_token": lambda f: stale_page_token(),
+    "stale_change_token": lambda f: stale_page_token(),
 }
 
 

@@ -75,6 +75,11 @@ class OAuthGrants:
         with self._lock:
             self._access.clear()
 
+    def expire_access_token(self, access_token: str) -> None:
+        """This one access token is rejected from now on (its grant lives on)."""
+        with self._lock:
+            self._access.pop(access_token, None)
+
     def user_for(self, access_token: str) -> str | None:
         """The user an unexpired access token belongs to."""
         found = self.grant_for(access_token)

@@ -7,6 +7,7 @@ import math
 from syncline.types import JSONObject
 
 __all__ = [
+    "BAD_GATEWAY_PAGE",
     "DriveError",
     "auth_error",
     "bad_value",
@@ -15,7 +16,20 @@ __all__ = [
     "not_found",
     "rate_limited",
     "server_error",
+    "stale_page_token",
 ]
+
+BAD_GATEWAY_PAGE = """<!DOCTYPE html>
+<html lang=en>
+  <meta charset=utf-8>
+  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">
+  <title>Error 502 (Server Error)!!1</title>
+  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
+  <p><b>502.</b> <ins>That\u2019s an error.</ins>
+  <p>The server encountered a temporary error and could not complete your request.<p>Please \
+try again in 30 seconds.  <ins>That\u2019s all we know.</ins>
+"""
+"""What Google's front end sends with a 502: its HTML error page (text/html), not JSON."""
 
 
 class DriveError(Exception):
@@ -88,6 +102,12 @@ def bad_value(location: str, message: str = "Invalid Value") -> DriveError:
     return error(400, "invalid", message, location=location)
 
 
+def stale_page_token() -> DriveError:
+    """Drive's 400 for a `pageToken` it no longer accepts (expired, or not one of its own):
+    `invalid` at location `pageToken`; the client must start the listing over."""
+    return bad_value("pageToken")
+
+
 def invalid_field(name: str) -> DriveError:
     """400 for a `fields` selection naming something the resource does not have."""
     return error(400, "invalidParameter", f"Invalid field selection {name}", location="fields")
@@ -98,9 +118,10 @@ def not_found(file_id: str) -> DriveError:
     return error(404, "notFound", f"File not found: {file_id}.", location="fileId")
 
 
-def rate_limited(status: int, retry_after: float | None) -> DriveError:
-    """403 `userRateLimitExceeded` or 429 `rateLimitExceeded`; Retry-After only when asked."""
-    if status == 429:
+def rate_limited(status: int, retry_after: float | None, *, project: bool = False) -> DriveError:
+    """403 `userRateLimitExceeded`, or `rateLimitExceeded` as a 429 or (`project`, the
+    project's quota) a 403; Retry-After only when asked."""
+    if status == 429 or project:
         reason, message = "rateLimitExceeded", "Rate Limit Exceeded"
     else:
         reason, message = "userRateLimitExceeded", "User Rate Limit Exceeded"

@@ -48,9 +48,28 @@ from syncline.sandbox.faults import FaultQueue
 from syncline.sandbox.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from syncline.sandbox.traffic import Traffic
 
-__all__ = ["DRIVE_FAULTS", "ChangeView", "DriveState", "Position"]
+__all__ = ["CHAOS_FAULTS", "DRIVE_FAULTS", "ChangeView", "DriveState", "Position"]
 
-DRIVE_FAULTS = ("429", "403_rate", "403_permission", "500", "503", "timeout", "drop", "401")
+DRIVE_FAULTS = (
+    "429",
+    "403_rate",
+    "403_rate_project",
+    "403_permission",
+    "500",
+    "502",
+    "503",
+    "timeout",
+    "drop",
+    "401",
+    "stale_list_token",
+    "stale_change_token",
+    "incomplete",
+    "truncated",
+)
+"""Every fault the fake Drive can inject; see `DriveState.inject`."""
+CHAOS_FAULTS = tuple(kind for kind in DRIVE_FAULTS if kind != "403_permission")
+"""The faults `DriveState.chaos` draws from by default: every one a client can get past."""
+_RATE_LIMIT_FAULTS = ("429", "403_rate", "403_rate_project")
 DEFAULT_USER = "alice@example.com"
 OAUTH_PATHS = ("/token", "/authorize")
 
@@ -96,7 +115,10 @@ class DriveState:
             client_id=client_id, client_secret=client_secret, token_ttl=token_ttl, clock=clock
         )
         self.faults = FaultQueue(
-            DRIVE_FAULTS, default_scope=lambda path: not path.startswith(OAUTH_PATHS)
+            DRIVE_FAULTS,
+            default_scope=lambda path: not path.startswith(OAUTH_PATHS),
+            applies=_FAULT_APPLIES,
+            rate_limited=_RATE_LIMIT_FAULTS,
         )
         self.traffic = Traffic()
         self.lock = threading.RLock()
@@ -145,6 +167,10 @@ class DriveState:
         """Every current access token now gets 401."""
         self.grants.expire_access_tokens()
 
+    def expire_access_token(self, access_token: str) -> None:
+        """This access token now gets 401 (what the "401" fault does to the token it meets)."""
+        self.grants.expire_access_token(access_token)
+
     @property
     def rotate_refresh_tokens(self) -> bool:
         """When True, each refresh returns a new refresh token and the old one stops working."""
@@ -167,16 +193,61 @@ class DriveState:
         """Fail the next `times` requests whose path starts with `path`.
 
         Args:
-            fault: one of `DRIVE_FAULTS`: "429", "403_rate", "403_permission", "500",
-                "503", "timeout" (hang until the client gives up, at most `hang_seconds`),
-                "drop" (close the connection without a response), "401". In-process
-                (httpx.ASGITransport) there is no socket: "timeout" and "drop" raise
-                httpx.ReadTimeout and httpx.RemoteProtocolError into the client instead.
+            fault: one of `DRIVE_FAULTS`:
+                - "429" (`rateLimitExceeded`), "403_rate" (`userRateLimitExceeded`),
+                  "403_rate_project" (403 `rateLimitExceeded`): Drive's rate limits;
+                - "403_permission" (`insufficientFilePermissions`, not retryable);
+                - "500" (`internalError`), "503" (`backendError`), and "502", which Google's
+                  front end answers with its HTML error page, not JSON;
+                - "timeout" (hang until the client gives up, at most `hang_seconds`), "drop"
+                  (close the connection without a response). In-process
+                  (httpx.ASGITransport) there is no socket: they raise httpx.ReadTimeout and
+                  httpx.RemoteProtocolError into the client instead;
+                - "401": the access token the request carries expires now (Drive's
+                  `authError`); only a refreshed token works again;
+                - "stale_list_token": a `files.list` with a `pageToken` gets Drive's 400
+                  `invalid` at location `pageToken`; "stale_change_token": the same for a
+                  `changes.list`;
+                - "incomplete": an all-drives (or domain) `files.list` page reports
+                  `incompleteSearch: true` and leaves out the shared-drive items it would
+                  have held (those corpora were not searched); "truncated": such a page
+                  reports `incompleteSearch: true` and ends the listing (no `nextPageToken`).
+                Faults that fit only some requests wait for the first one they fit.
             times: how many requests it applies to.
             path: path prefix; None means every Drive path but never the token endpoint.
             retry_after: seconds to send in `Retry-After` (rate-limit faults only).
         """
         self.faults.inject(fault, times=times, path=path, retry_after=retry_after)
+
+    def chaos(
+        self,
+        rate: float,
+        *,
+        kinds: Iterable[str] = CHAOS_FAULTS,
+        seed: int | None = None,
+        retry_after: Iterable[float | None] = (None, None, 1.0, 2.0, 90.0),
+    ) -> None:
+        """Steady faults: from now on a `rate` share of data requests fail, each as one of
+        `kinds` (drawn among those that fit the request); the token endpoint is spared.
+
+        Args:
+            rate: share of requests that fail, in [0, 1]; `chaos(0)` or `calm()` stops it.
+            kinds: fault names from `DRIVE_FAULTS` (see `inject`); by default every fault a
+                client can get past (`CHAOS_FAULTS`).
+            seed: seeds the draws, so a failing run can be replayed (exactly so only when
+                requests arrive one at a time).
+            retry_after: what a drawn rate limit sends as `Retry-After` (None: no header).
+        """
+        self.faults.chaos(rate, kinds=tuple(kinds), seed=seed, retry_after=tuple(retry_after))
+
+    def calm(self) -> None:
+        """Stop steady faults; armed ones stay armed."""
+        self.faults.calm()
+
+    @property
+    def faults_fired(self) -> dict[str, int]:
+        """How many faults of each kind were served so far (scripted and steady)."""
+        return self.faults.fired
 
     def request_count(self, path_prefix: str = "") -> int:
         """How many requests arrived with a path starting with `path_prefix`."""
@@ -815,6 +886,19 @@ class DriveState:
         if f is None or not self._lists_to(f, names):
             return ChangeView(time_, key, False, True, drive_id, None, None)
         return ChangeView(time_, key, False, False, f.drive_id, f, None)
+
+
+def _all_drives_listing(path: str, query: Mapping[str, str]) -> bool:
+    # Drive sets incompleteSearch when a search spans corpora it could not all search.
+    return path == "/drive/v3/files" and query.get("corpora") in ("allDrives", "domain")
+
+
+_FAULT_APPLIES: dict[str, Callable[[str, Mapping[str, str]], bool]] = {
+    "stale_list_token": lambda path, query: path == "/drive/v3/files" and "pageToken" in query,
+    "stale_change_token": lambda path, query: path == "/drive/v3/changes" and "pageToken" in query,
+    "incomplete": _all_drives_listing,
+    "truncated": _all_drives_listing,
+}
 
 
 def _names_in(perms: tuple[Permission, ...]) -> frozenset[str]:
