@@ -224,7 +224,15 @@ async def build_runtime(
         ),
     )
     return Runtime(
-        settings, db, store, box, http, runner, scheduler, dispatcher, create_app(services)
+        settings,
+        db,
+        store,
+        box,
+        http,
+        runner,
+        scheduler,
+        dispatcher,
+        create_app(services, max_inflight=settings.max_inflight_requests),
     )
 
 

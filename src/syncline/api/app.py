@@ -11,6 +11,7 @@ from syncline import __version__
 from syncline.api import errors
 from syncline.api.routes import admin, credentials, health, permissions, records, syncs
 from syncline.api.routes.admin import AdminAPI
+from syncline.api.shedding import LoadShedding
 from syncline.auth import TokenVerifier
 from syncline.connectors.base import FilesConnector
 from syncline.domain.cursors import CursorCodec
@@ -36,7 +37,8 @@ class Services:
     """The operator's admin API; None (no `SYNCLINE_ADMIN_TOKEN`) leaves `/admin` unmounted."""
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, *, max_inflight: int | None = None) -> FastAPI:
+    """The API; past `max_inflight` requests at once (None: no limit) it answers 429."""
     app = FastAPI(
         title="Syncline",
         version=__version__,
@@ -45,6 +47,8 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
+    if max_inflight is not None:
+        app.add_middleware(LoadShedding, limit=max_inflight)
     app.include_router(health.router)
     app.include_router(syncs.router)
     app.include_router(records.router)

@@ -62,6 +62,9 @@ def install(app: FastAPI) -> None:
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, int(exc.retry_after.total_seconds())))
+        if isinstance(exc, StoreError):
+            # The database is down or every pooled connection is busy: both pass.
+            headers["Retry-After"] = "1"
         if status >= 500:
             log.warning("api.error", code=exc.code, error=str(exc))
         field = getattr(exc, "field", None)

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, String, Table, any_, bindparam, ev
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from syncline.errors import ConfigError, StoreError
@@ -173,6 +174,10 @@ class translate_errors:  # noqa: N801 - used like a function: `with translate_er
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> None:
+        if isinstance(exc, PoolTimeout):
+            # Every pooled connection stayed busy for the pool's whole timeout: an overload
+            # that passes, not a fault; the message names no pool internals.
+            raise StoreError("The database is busy (no free connection); retry later.") from exc
         if isinstance(exc, DBAPIError | SQLAlchemyError):
             raise StoreError(f"database error: {type(exc).__name__}: {_first_line(exc)}") from exc
 
