@@ -62,10 +62,15 @@ def database_url(
         upgrade(url)
         yield url
         return
-    template = request.getfixturevalue("pg_template")
+    yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def postgres_url(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database, copied from the template."""
     name = f"syncline_t_{uuid.uuid4().hex[:12]}"
     with _admin() as admin:
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     yield _pg_url(name)
     with _admin() as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
