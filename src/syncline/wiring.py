@@ -320,6 +320,7 @@ async def serve(
 
 async def api(settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
     """`syncline api`: the HTTP API alone; `syncline worker` processes run the syncs."""
+    _require_shared_database(settings, "api")
     runtime = await build_runtime(settings, embedded=False, env=env)
     server = _http_server(runtime)
     _freeze_heap()
@@ -333,6 +334,7 @@ async def api(settings: Settings, *, env: Mapping[str, str] | None = None) -> No
 
 async def worker(settings: Settings, *, env: Mapping[str, str] | None = None) -> None:
     """`syncline worker`: runs due syncs and delivers webhooks, beside any number of others."""
+    _require_shared_database(settings, "worker")
     runtime = await build_runtime(settings, embedded=False, env=env)
     _freeze_heap()
     stop = asyncio.Event()
@@ -344,6 +346,16 @@ async def worker(settings: Settings, *, env: Mapping[str, str] | None = None) ->
     finally:
         await runtime.close()
         log.info("worker.stopped", owner=runtime.scheduler.owner)
+
+
+def _require_shared_database(settings: Settings, command: str) -> None:
+    # SQLite's writers are serialized inside one process; several processes would fail with
+    # "database is locked" under load.
+    if settings.sqlite_path() is not None:
+        raise ConfigError(
+            f"`syncline {command}` runs beside other processes and needs PostgreSQL: set "
+            "SYNCLINE_DATABASE_URL=postgresql://... (or run `syncline serve` on SQLite)."
+        )
 
 
 def _http_server(runtime: Runtime) -> _Server:
