@@ -7,7 +7,7 @@ HTTP servers on 127.0.0.1, so every upstream call and every delivery crosses a s
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -148,8 +148,17 @@ class Harness:
 
 
 @asynccontextmanager
-async def harness(database_url: str, tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]:
-    drive = DriveState()
+async def harness(
+    database_url: str,
+    tmp_path: Path,
+    *,
+    drive: DriveState | None = None,
+    env: Mapping[str, str] | None = None,
+    **settings: Any,
+) -> AsyncIterator[Harness]:
+    """Run a whole Syncline; `drive` replaces the sandbox's state and `env` adds to (or
+    overrides) the `SYNCLINE_GOOGLEDRIVE_*` variables that point Syncline at it."""
+    drive = DriveState() if drive is None else drive
     secret = generate_secret()
     receiver = create_receiver(secret)
     signing = generate_signing_key()
@@ -166,9 +175,10 @@ async def harness(database_url: str, tmp_path: Path, **settings: Any) -> AsyncIt
             secret_key=generate_key(),
             **settings,
         )
-        env = googledrive_env(drive_url)
         clock = Clock()
-        runtime = await build_runtime(config, embedded=True, env=env, clock=clock)
+        runtime = await build_runtime(
+            config, embedded=True, env={**googledrive_env(drive_url), **(env or {})}, clock=clock
+        )
         # Keep inline retries quick: the waits are the policy's business, not the test's.
         fast = RetryPolicy(base=timedelta(milliseconds=50), factor=2.0, cap=timedelta(seconds=1))
         runtime.runner.settings = replace(runtime.runner.settings, inline_retry=fast)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -50,13 +51,14 @@ async def refresh_tokens(
     error = body.get("error")
     if response.status_code >= 400 or error:
         if error in ("invalid_grant", "unauthorized_client", "invalid_client"):
-            detail = body.get("error_description") or error
+            detail = _scrubbed(body.get("error_description") or error, refresh_token, app)
             raise CredentialRevoked(
                 f"Credentials are no longer valid ({detail}). The user must reconnect the account.",
                 status_code=response.status_code,
             )
         raise UpstreamResponseError(
-            f"token endpoint answered {response.status_code}: {error or 'no error code'}",
+            f"token endpoint answered {response.status_code}: "
+            f"{_scrubbed(error or 'no error code', refresh_token, app)}",
             status_code=response.status_code,
         )
     access = body.get("access_token")
@@ -74,3 +76,24 @@ async def refresh_tokens(
         refresh_token=rotated if isinstance(rotated, str) and rotated else None,
         expires_at=expires_at,
     )
+
+
+_REDACTED = "[redacted]"
+_MAX_DETAIL = 300
+
+
+def _scrubbed(text: object, refresh_token: str, app: OAuthApp) -> str:
+    """The provider's words without the secrets we sent it, raw or URL-encoded.
+
+    The message becomes a sync's reason, its event log and its `sync_errored` webhook, and is
+    logged; some providers repeat the request's refresh token or client secret in their error.
+    """
+    text = str(text)
+    for secret in (refresh_token, app.client_secret):
+        if not secret:
+            continue
+        for form in {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}:
+            text = text.replace(form, _REDACTED)
+    if len(text) > _MAX_DETAIL:
+        text = text[:_MAX_DETAIL] + "..."
+    return text
