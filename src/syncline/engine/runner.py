@@ -27,7 +27,7 @@ from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
 from syncline.engine.outcome import classify
 from syncline.engine.permissions import MembershipScan
 from syncline.engine.prefetch import prefetch
-from syncline.engine.scope import scope_changes
+from syncline.engine.scope import FolderReader, scope_changes
 from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost, StoreError
 from syncline.store.store import Progress, RunWrite, Store
 from syncline.types import JSONObject
@@ -52,6 +52,8 @@ class EngineSettings:
     """Shared-drive and group memberships older than this are read again by any run."""
     analyze_after: int = 10_000
     """A listing that wrote this many records refreshes the planner's statistics."""
+    incomplete_retry: timedelta = timedelta(minutes=15)
+    """After a listing the upstream called incomplete, the next full sync is due this soon."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,13 @@ class _Outcome:
 
     counts: RecordCounts
     permissions: JSONObject | None = None
+    incomplete: bool = False
+    """The listing may have missed items: a full sync must follow soon."""
+
+
+_LEASE_USE = 0.75
+"""Share of a lease a run may use before it must have confirmed it again (the rest is margin
+for the cancellation to land before another worker may claim the sync)."""
 
 
 class _Restart(Exception):
@@ -154,6 +163,12 @@ class SyncRunner:
             )
         except LeaseLost:
             bound.warning("sync.lease_lost")
+        except StoreError as exc:
+            # The database failed where the run could not record the failure itself (while
+            # judging an attempt, starting or finishing): end the run; once the database is
+            # back, the lease is given back or lapses, and the run resumes from its checkpoint.
+            bound.warning("sync.store_unavailable", error=str(exc))
+            await self._release_now(run)
         except _Drained:
             await self._release_now(run)
             bound.info("sync.run_paused", reason="shutting down; resumes from its checkpoint")
@@ -177,23 +192,30 @@ class SyncRunner:
 
     async def _heartbeat(self, run: RunWrite, task: asyncio.Task[None] | None) -> None:
         """Extend the lease every third of its length. When it is lost, or cannot be confirmed
-        before it would lapse (the database is unreachable), stop the run: another worker may
-        take the sync over, and two runs must never call the upstream at the same time."""
+        before it could lapse (the database is unreachable or slow), stop the run: another
+        worker may take the sync over, and two runs must never call the upstream at the same
+        time.
+
+        A lease runs from the moment the write that set it was sent (the claim, then each
+        heartbeat), so the run is stopped a quarter of the lease before that write's lease
+        ends, whatever a heartbeat or a sleep costs: no wait may outlast the deadline.
+        """
         lease = self.settings.lease_for.total_seconds()
-        confirmed = time.monotonic()
+        deadline = time.monotonic() + lease * _LEASE_USE
         while True:
-            await asyncio.sleep(lease / 3)
+            await asyncio.sleep(max(0.0, min(lease / 3, deadline - time.monotonic())))
+            sent = time.monotonic()
+            until = self._clock() + self.settings.lease_for
             try:
                 held = await asyncio.wait_for(
-                    self._store.heartbeat(
-                        run.sync.id, run.owner, self._clock() + self.settings.lease_for
-                    ),
-                    timeout=lease / 3,
+                    self._store.heartbeat(run.sync.id, run.owner, until),
+                    timeout=max(0.0, deadline - sent),
                 )
             except (StoreError, TimeoutError):
-                held = time.monotonic() - confirmed < lease * 0.6
+                held = time.monotonic() < deadline  # try again while the lease surely holds
             else:
-                confirmed = time.monotonic()
+                if held:
+                    deadline = sent + lease * _LEASE_USE
             if not held:
                 log.warning("sync.lease_unconfirmed", sync_id=run.sync.id)
                 if task is not None:
@@ -223,20 +245,22 @@ class SyncRunner:
         scan = MembershipScan(
             self._store.permissions, self._clock, self.settings.membership_refresh
         )
+        complete = True
         if run_type is SyncType.INCREMENTAL:
             counts = await self._incremental(run, connector, scan)
         else:
-            counts = await self._listing(run, run_type, connector, scan)
+            counts, complete = await self._listing(run, run_type, connector, scan)
         summary = None
         if isinstance(connector, PermissionsReader):
             summary = await scan.read(
                 run.sync.id, connector, everything=run_type is not SyncType.INCREMENTAL
             )
-        return _Outcome(counts, summary)
+        return _Outcome(counts, summary, incomplete=not complete)
 
     async def _listing(
         self, run: RunWrite, run_type: SyncType, connector: FilesConnector, scan: MembershipScan
-    ) -> RecordCounts:
+    ) -> tuple[RecordCounts, bool]:
+        """List everything in scope; returns the counts and whether the listing was complete."""
         sync = run.sync
         state = sync.checkpoint if sync.checkpoint_type is run_type else None
         cursor = sync.cursor
@@ -287,12 +311,22 @@ class SyncRunner:
             raise _Restart from None
         if run_type is SyncType.FULL:
             counts += await self._sweep(run, complete)
-        return counts
+        elif not complete:
+            await self._warn(
+                run,
+                "The listing was incomplete; some items may be missing until the full sync "
+                f"that follows in {_minutes(self.settings.incomplete_retry)}.",
+            )
+        return counts, complete
 
     async def _sweep(self, run: RunWrite, complete: bool) -> RecordCounts:
         now = self._clock()
         if not complete:
-            await self._warn(run, "The listing was incomplete; no record was deleted.")
+            await self._warn(
+                run,
+                "The listing was incomplete; no record was deleted. Another full sync follows "
+                f"in {_minutes(self.settings.incomplete_retry)}.",
+            )
             return RecordCounts()
         unseen = await self._store.count_unseen(run.sync.id, run.generation)
         fresh = await self._store.get_sync(run.sync.id)
@@ -332,7 +366,10 @@ class SyncRunner:
                     scan.observe(page.upserts)
                     cursor = page.cursor
                     scoped = await scope_changes(
-                        page, connector.scope, lambda ids: self._store.active_folders(sync.id, ids)
+                        page,
+                        connector.scope,
+                        lambda ids: self._store.active_folders(sync.id, ids),
+                        connector.children if isinstance(connector, FolderReader) else None,
                     )
                     structure_changed = structure_changed or scoped.structure_changed
                     counts += await self._store.commit_page(
@@ -377,6 +414,9 @@ class SyncRunner:
         if run_type is not SyncType.INCREMENTAL:
             values.update(checkpoint=None, checkpoint_type=None)
             next_full = now + self.settings.full_interval
+            if outcome.incomplete:
+                # Items may be missing (and nothing was swept): list again soon, not tomorrow.
+                next_full = now + self.settings.incomplete_retry
             values["next_full_at"] = next_full
         if run_type is SyncType.INITIAL:
             values["initial_completed_at"] = now
@@ -515,6 +555,11 @@ class SyncRunner:
 
 def _ms(delta: timedelta) -> int:
     return int(delta.total_seconds() * 1000)
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = round(delta.total_seconds() / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 __all__ = ["EngineSettings", "SyncRunner"]

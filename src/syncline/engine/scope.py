@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from syncline.connectors.base import Scope
 from syncline.domain.records import ChangePage, Upsert
+
+
+@runtime_checkable
+class FolderReader(Protocol):
+    """A connector that can list a folder's items (to reconcile folders a feed shows bare)."""
+
+    async def children(self, folder_id: str, limit: int) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,18 +26,35 @@ class ScopedChanges:
     """A folder entered or left the scope: its descendants need a full listing to reconcile."""
 
 
+MAX_PROBES = 10
+"""New folders of one page checked for contents; past this many, a full sync follows anyway."""
+PROBE_LIMIT = 100
+"""Children read per new folder; a folder with more needs a full sync."""
+
+
 async def scope_changes(
     page: ChangePage,
     scope: Scope,
     known_folders: Callable[[Iterable[str]], Awaitable[set[str]]],
+    children: Callable[[str, int], Awaitable[list[str]]] | None = None,
 ) -> ScopedChanges:
     """Split a change page into in-scope upserts and deletions.
 
     A folder-scoped sync holds an item when its parent is the root folder or a folder the sync
     holds; folders met in the same page count as soon as they are found in scope.
+
+    A sync of everything has the same blind spot in a feed that lists a folder, but not its
+    contents, when the folder becomes visible or invisible (Drive: shared with or unshared from
+    the user, moved from or to where the user cannot see): a held folder that leaves, or a
+    folder new to the sync with `children` (up to a limit of ids) the page does not bring, means
+    its descendants need a full listing to reconcile.
     """
     if scope.is_everything:
-        return ScopedChanges(list(page.upserts), list(page.deletions), structure_changed=False)
+        return ScopedChanges(
+            list(page.upserts),
+            list(page.deletions),
+            structure_changed=await _visibility_changed(page, known_folders, children),
+        )
     if scope.file_ids:
         chosen = [u for u in page.upserts if u.external_id in scope.file_ids]
         outside = [u.external_id for u in page.upserts if u.external_id not in scope.file_ids]
@@ -64,3 +89,28 @@ async def scope_changes(
         [*page.deletions, *left_ids],
         structure_changed=entered or left or removed_folders,
     )
+
+
+async def _visibility_changed(
+    page: ChangePage,
+    known_folders: Callable[[Iterable[str]], Awaitable[set[str]]],
+    children: Callable[[str, int], Awaitable[list[str]]] | None,
+) -> bool:
+    new_folders = [u.external_id for u in page.upserts if u.is_folder]
+    if not page.deletions and not new_folders:
+        return False
+    held = await known_folders([*page.deletions, *new_folders])
+    if any(ext in held for ext in page.deletions):
+        return True  # what was below it may have left with it, with no change of its own
+    arrived = [ext for ext in new_folders if ext not in held]
+    if not arrived:
+        return False
+    if children is None or len(arrived) > MAX_PROBES:
+        return True
+    # A folder just created is empty, or its items come in the feed beside it.
+    in_page = {u.external_id for u in page.upserts}
+    for folder in arrived:
+        found = await children(folder, PROBE_LIMIT)
+        if len(found) >= PROBE_LIMIT or not in_page.issuperset(found):
+            return True
+    return False

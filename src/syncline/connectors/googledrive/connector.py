@@ -298,6 +298,31 @@ class GoogleDriveConnector:
                 checkpoint={"index": reached} if reached < len(file_ids) else None,
             )
 
+    async def children(self, folder_id: str, limit: int) -> list[str]:
+        """Ids of up to `limit` untrashed items in a folder (the first page of them).
+
+        The change feed lists a folder that becomes visible (shared, moved in) without its
+        contents; the engine asks this to tell such a folder from an empty new one.
+        """
+        ids: list[str] = []
+        token: str | None = None
+        while len(ids) < limit:
+            params = {
+                **_LIST_ALL_DRIVES,
+                "q": f"{_query_literal(folder_id)} in parents and trashed = false",
+                "pageSize": str(limit),
+                "fields": "nextPageToken,files(id)",
+            }
+            if token is not None:
+                params["pageToken"] = token
+            body = await self._get(["files"], params)
+            ids += [i for f in _objects(body, "files") if (i := _str(f, "id")) is not None]
+            # Drive may send an empty page with a token mid-listing: follow it.
+            token = _next_token(body, token)
+            if token is None:
+                break
+        return ids[:limit]
+
     async def changes(self, cursor: str) -> AsyncIterator[ChangePage]:
         """What changed since `cursor` (`changes.list`), one page per Drive page.
 
