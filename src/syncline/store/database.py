@@ -155,10 +155,19 @@ def atomic(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     async def shielded(*args: P.args, **kwargs: P.kwargs) -> R:
         task = asyncio.ensure_future(method(*args, **kwargs))
         _pending.add(task)
-        task.add_done_callback(_pending.discard)
+        task.add_done_callback(_settled)
         return await asyncio.shield(task)
 
     return shielded
+
+
+def _settled(task: asyncio.Future[Any]) -> None:
+    _pending.discard(task)
+    if not task.cancelled():
+        # Mark a failure as seen: a caller that was cancelled meanwhile no longer waits for it,
+        # and asyncio would otherwise log "Task exception was never retrieved" for each one
+        # (every write in flight when the database went away).
+        task.exception()
 
 
 _pending: set[asyncio.Future[Any]] = set()
