@@ -70,7 +70,14 @@ class Dispatcher:
         rest of each claimed batch."""
         self._stopping = stop
         while not stop.is_set():
-            delivered = await self.tick()
+            try:
+                delivered = await self.tick()
+            except StoreError as exc:
+                # The database failed mid-batch (a restart, a failover): keep the loop alive.
+                # Events not yet marked delivered stay leased until their lease lapses, then go
+                # out again; receivers dedupe by id.
+                log.warning("webhook.store_unavailable", error=str(exc))
+                delivered = 0
             if delivered:
                 continue  # more may be waiting behind the heads just delivered
             with contextlib.suppress(TimeoutError):
