@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from bench._crash import CrashConfig, run_scenario
@@ -34,8 +35,9 @@ def main() -> int:
     parser.add_argument("--restart-postgres-command", default=None)
     parser.add_argument("--chaos-seconds", type=float, default=90.0)
     parser.add_argument("--settle-seconds", type=float, default=240.0)
-    parser.add_argument("--logs", type=Path, default=Path("crash-logs"))
+    parser.add_argument("--logs", type=Path, default=None, help="default: a new temporary dir")
     args = parser.parse_args()
+    logs = args.logs or Path(tempfile.mkdtemp(prefix="syncline-crash-"))
     if args.kills < 3:
         parser.error("--kills must be at least 3: one per run kind")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -50,14 +52,14 @@ def main() -> int:
         seed=args.seed,
         chaos_seconds=args.chaos_seconds,
         settle_seconds=args.settle_seconds,
-        logs=args.logs,
+        logs=logs,
     )
     report = run_scenario(config, progress=lambda message: print(message, flush=True))
     print(report.table())
     for note in report.notes:
         print(f"note: {note}")
     print(report.summary())
-    print(f"(process logs in {args.logs}/)")
+    print(f"(process logs in {logs}/)")
     return 1 if report.failed else 0
 
 
