@@ -11,7 +11,6 @@ from syncline.errors import (
     CredentialRevoked,
     StoreError,
     SyncError,
-    UpstreamAuthError,
     UpstreamError,
     UpstreamNotFound,
     UpstreamPermissionDenied,
@@ -40,10 +39,11 @@ def classify(exc: BaseException, *, failures: int, settings: EngineSettings) -> 
         return Decision("rate_limited", wait=exc.retry_after)
     if isinstance(exc, CredentialRevoked):
         return Decision("errored", revoke_credential=True)
-    if isinstance(
-        exc, UpstreamAuthError | UpstreamPermissionDenied | UpstreamNotFound | ConfigError
-    ):
+    if isinstance(exc, UpstreamPermissionDenied | UpstreamNotFound | ConfigError):
         return Decision("errored")
+    # Any other auth error is a 401 on a token refreshed a moment ago (the token endpoint
+    # accepted the grant, or CredentialRevoked would say so): Drive sometimes rejects a fresh
+    # token, so retry it like other upstream errors, up to `max_failures` runs.
     if isinstance(exc, SyncError) and exc.retryable:
         return Decision("retry")
     if failures + 1 >= settings.max_failures:
