@@ -564,6 +564,9 @@ async def run_chaos(ch: ChaosHarness, config: ChaosConfig) -> ChaosReport:
             ch.restore_webhooks()
         for _ in range(config.mutations // 2):
             world.mutate()
+        if r == 1:  # besides the steady ones: at least one listing Drive calls incomplete
+            h.drive.inject("incomplete")
+            h.drive.inject("truncated")
         if r % 2 == 1:  # some full syncs on request, under faults
             for chosen in world.rng.sample(world.syncs, max(1, len(world.syncs) // 3)):
                 await h.trigger(chosen.id, "full", chosen.app_user)
@@ -607,7 +610,7 @@ async def _run_due(h: Harness) -> int:
 
 
 async def _quiet(h: Harness, sync_ids: list[str]) -> bool:
-    """Nothing left to do: every sync at rest and no event waiting."""
+    """Nothing left to do: every sync at rest, no full sync due, and no event waiting."""
     counts = await h.runtime.store.outbox_counts()
     if counts.get("pending"):
         return False
@@ -619,6 +622,8 @@ async def _quiet(h: Harness, sync_ids: list[str]) -> bool:
             return False
         if sync.checkpoint is not None:
             return False
+        if sync.next_full_at is not None and sync.next_full_at <= h.clock():
+            return False  # a full sync is due (e.g. after an incomplete listing)
     return True
 
 
