@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     """Sync runs at once for one project across every worker (0: no cap)."""
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, le=3600)
     """After SIGTERM, how long runs may take to finish their current page before being cut."""
-    max_inflight_requests: int = Field(default=64, ge=1, le=100_000)
+    max_inflight_requests: int = Field(default=32, ge=1, le=100_000)
     """API requests served at once per process; more are answered 429 with Retry-After."""
     admin_token: str | None = None
     """Bearer token of the operator's admin API (`/admin/...`); unset: the admin API is off."""
