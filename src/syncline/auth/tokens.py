@@ -35,6 +35,11 @@ SUPPORTED_ALGORITHMS: Final = ("RS256", "ES256")
 
 _MIN_RSA_BITS: Final = 2048
 
+MAX_SUBJECT_LENGTH: Final = 255
+"""The longest user id a token may carry: the length the store keeps."""
+
+_MAX_PROJECT_ID_LENGTH: Final = 64
+
 PublicKey: TypeAlias = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 
@@ -275,8 +280,17 @@ class TokenVerifier:
 
         self._check_times(claims)
         subject = claims["sub"]
-        if not isinstance(subject, str) or not subject.strip():
-            raise Unauthorized("user token sub must be a non-empty string")
+        # The user id scopes every query and is stored: it must be text the store can hold.
+        if (
+            not isinstance(subject, str)
+            or not subject.strip()
+            or len(subject) > MAX_SUBJECT_LENGTH
+            or not subject.isprintable()
+        ):
+            raise Unauthorized(
+                "user token sub must be a non-empty printable string of at most "
+                f"{MAX_SUBJECT_LENGTH} characters"
+            )
         return Principal(project_id=project_id, user_id=subject)
 
     def _audience(self, aud: object) -> tuple[str, str]:
@@ -298,6 +312,9 @@ class TokenVerifier:
         if not slash or host.lower() not in self._hosts:
             return None
         if not project_id or "/" in project_id or project_id != project_id.strip():
+            return None
+        # Looked up in the database before the signature is checked: only plausible ids.
+        if len(project_id) > _MAX_PROJECT_ID_LENGTH or not project_id.isprintable():
             return None
         return project_id
 
@@ -326,10 +343,17 @@ def _numeric_date(claims: Mapping[str, object], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
+    problem = Unauthorized(f"user token {name} must be a number of seconds since the epoch")
     # bool is an int subclass and JSON allows Infinity/NaN through Python's parser: refuse both.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise Unauthorized(f"user token {name} must be a number of seconds since the epoch")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise problem
+    try:
+        seconds = float(value)  # an int beyond float's range overflows
+    except OverflowError:
+        raise problem from None
+    if not math.isfinite(seconds):
+        raise problem
+    return seconds
 
 
 @functools.lru_cache(maxsize=256)
