@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from syncline.errors import (
@@ -40,6 +43,37 @@ STATUS: list[tuple[type[SyncError], int]] = [
     (UpstreamUnavailable, 502),
     (StoreError, 503),
 ]
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    message: str
+    code: str
+    field: str | None = None
+
+
+_MEANING = {
+    400: "The request body is not a JSON object (MALFORMED_JSON).",
+    401: "The user token is missing or invalid (UNAUTHORIZED).",
+    404: "No such object, or it is not the caller's.",
+    422: "A parameter or body field is invalid; `field` names it.",
+    429: "Too many requests; retry after `Retry-After` seconds.",
+    502: "The upstream provider failed.",
+    503: "The database is unavailable; retry later.",
+}
+
+
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for error statuses a route can answer, with `ErrorBody`."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        out[status] = {"model": ErrorBody, "description": _MEANING[status]}
+        if status == 429:
+            out[status]["headers"] = {
+                "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+            }
+    return out
 
 
 def status_of(exc: SyncError) -> int:

@@ -10,6 +10,18 @@ from syncline.errors import InvalidInput
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 
+_SIZE = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": DEFAULT_PAGE_SIZE}
+PAGING_PARAMETERS: list[dict[str, object]] = [
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in [
+        ("pageSize", _SIZE),
+        ("page_size", _SIZE),
+        ("limit", _SIZE),
+        ("cursor", {"type": "string"}),
+    ]
+]
+"""The query parameters above, for `openapi_extra`: the routes read them from the request."""
+
 
 def page_size(request: Request) -> int:
     """`pageSize` (or Paragon clients' `page_size` / `limit`), 1 to 1000, default 100."""

@@ -1,4 +1,5 @@
-"""Request bodies: camelCase as Paragon sends them, snake_case accepted too."""
+"""Request bodies (camelCase as Paragon sends them, snake_case accepted too), and the shapes of
+response bodies as the OpenAPI schema documents them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,23 @@ from uuid import UUID
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
+from syncline.permissions.model import ROLES
+
+# Documents the roles the API answers for; the routes check them and answer INVALID_ROLE.
+_ROLES: dict[str, Any] = {"enum": list(ROLES)}
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="ignore", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL text cannot hold NUL, and no name, token or id of ours contains one.
+        strings = value if isinstance(value, list) else [value]
+        if any(isinstance(s, str) and "\x00" in s for s in strings):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class SyncUpdate(_Body):
@@ -77,7 +92,10 @@ class CheckBody(_Body):
     object: str = Field(min_length=1, max_length=400)
     user: str = Field(min_length=1, max_length=330)
     role: str = Field(
-        min_length=1, max_length=32, validation_alias=AliasChoices("role", "relation")
+        min_length=1,
+        max_length=32,
+        validation_alias=AliasChoices("role", "relation"),
+        json_schema_extra=_ROLES,
     )
 
 
@@ -89,7 +107,10 @@ class BatchCheckBody(_Body):
 class ListUsersBody(_Body):
     object: str = Field(min_length=1, max_length=400)
     role: str = Field(
-        min_length=1, max_length=32, validation_alias=AliasChoices("role", "relation")
+        min_length=1,
+        max_length=32,
+        validation_alias=AliasChoices("role", "relation"),
+        json_schema_extra=_ROLES,
     )
 
 
@@ -99,7 +120,10 @@ class ListObjectsBody(_Body):
     )
     user: str = Field(min_length=1, max_length=330)
     role: str = Field(
-        min_length=1, max_length=32, validation_alias=AliasChoices("role", "relation")
+        min_length=1,
+        max_length=32,
+        validation_alias=AliasChoices("role", "relation"),
+        json_schema_extra=_ROLES,
     )
     cursor: str | None = Field(default=None, max_length=400)
     limit: int = Field(default=1000, ge=1, le=1000)
@@ -120,3 +144,183 @@ class WebhookSet(_Body):
 
     url: str = Field(min_length=1, max_length=2048)
     secret: str | None = Field(default=None, min_length=1, max_length=200, repr=False)
+
+
+# -- Response bodies: documentation for the OpenAPI schema; the routes build plain dicts --
+
+
+class SyncEnabled(BaseModel):
+    id: str
+    userId: str  # noqa: N815 - the API's camelCase names
+    integration: str
+    pipeline: str
+    projectId: str  # noqa: N815
+    configurationName: str | None  # noqa: N815
+    credentialId: str | None  # noqa: N815
+    status: str
+
+
+class SyncListed(BaseModel):
+    id: str
+    integration: str
+    pipeline: str
+    status: str
+    reason: str | None
+    configurationName: str | None  # noqa: N815
+    credentialId: str | None  # noqa: N815
+    dateCreated: str  # noqa: N815
+    dateUpdated: str  # noqa: N815
+
+
+class SyncList(BaseModel):
+    data: list[SyncListed]
+
+
+class SyncSummary(BaseModel):
+    totalRecords: int  # noqa: N815
+    totalActiveRecords: int  # noqa: N815
+    syncedRecordsCount: int  # noqa: N815
+    lastSyncedAt: str | None  # noqa: N815
+    lastPeriodicFullSyncedAt: str | None  # noqa: N815
+    latestCursor: str  # noqa: N815
+
+
+class SyncStatusPublic(BaseModel):
+    id: str
+    integration: str
+    pipeline: str
+    configurationName: str | None  # noqa: N815
+    status: str
+    summary: SyncSummary
+    credentialId: str | None  # noqa: N815
+    incrementalAccumulatorFrequency: str | None = None  # noqa: N815
+    rateLimitBackoffMs: int | None = None  # noqa: N815
+    reason: str | None = None
+
+
+class SyncUpdateData(BaseModel):
+    credentialId: str | None  # noqa: N815
+    incrementalAccumulatorFrequency: str | None = None  # noqa: N815
+
+
+class SyncUpdated(BaseModel):
+    id: str
+    data: SyncUpdateData
+    message: str
+
+
+class SyncAction(BaseModel):
+    id: str
+    status: str
+    message: str
+
+
+class TriggerAccepted(BaseModel):
+    id: str
+    type: Literal["incremental", "full"]
+
+
+class SyncDeleted(BaseModel):
+    id: str
+    message: str
+
+
+class SyncEvent(BaseModel):
+    id: int
+    syncId: str  # noqa: N815
+    traceId: str  # noqa: N815
+    userId: str  # noqa: N815
+    integration: str
+    pipeline: str
+    syncEvent: str  # noqa: N815
+    syncType: str  # noqa: N815
+    syncStatus: str  # noqa: N815
+    summary: dict[str, Any] | None
+    error: dict[str, Any] | None
+    timestamp: str
+
+
+class CursorPaging(BaseModel):
+    cursor: str | None
+
+
+class EventsPage(BaseModel):
+    data: list[SyncEvent]
+    paging: CursorPaging
+
+
+class Record(BaseModel):
+    """A record of the sync's pipeline; a deleted one is a tombstone `{id, externalId, deleted}`."""
+
+    id: str
+    externalId: str  # noqa: N815
+    deleted: bool = False
+
+
+class RecordsPaging(BaseModel):
+    totalRecords: int  # noqa: N815
+    totalActiveRecords: int  # noqa: N815
+    remainingRecords: int  # noqa: N815
+    cursor: str
+    lastSeen: int | None  # noqa: N815
+
+
+class RecordsPage(BaseModel):
+    data: list[Record]
+    paging: RecordsPaging
+
+
+class OneRecord(BaseModel):
+    data: Record
+
+
+class CredentialPublic(BaseModel):
+    id: str
+    integration: str
+    status: str
+    accountEmail: str | None  # noqa: N815
+    scopes: list[str]
+    dateCreated: str  # noqa: N815
+
+
+class CredentialList(BaseModel):
+    data: list[CredentialPublic]
+
+
+class CredentialDeleted(BaseModel):
+    id: str
+    status: Literal["DELETED"]
+
+
+class Me(BaseModel):
+    userId: str  # noqa: N815
+    allCredentials: list[CredentialPublic]  # noqa: N815
+
+
+class CheckResult(BaseModel):
+    hasAccess: bool  # noqa: N815
+
+
+class BatchCheckItem(BaseModel):
+    allowed: bool
+    request: Any
+    error: str | None = None
+
+
+class BatchCheckResult(BaseModel):
+    result: list[BatchCheckItem]
+
+
+class UsersResult(BaseModel):
+    users: list[str]
+
+
+class ObjectsResult(BaseModel):
+    objects: list[str]
+    cursor: str | None = None
+
+
+class ExpandResult(BaseModel):
+    """OpenFGA's Expand answer: `{"tree": {"root": node}}`."""
+
+    tree: dict[str, Any]

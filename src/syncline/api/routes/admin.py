@@ -14,7 +14,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from syncline.api.deps import ServicesDep, get_services
+from syncline.api.deps import ServicesDep, get_services, refuse_nul
+from syncline.api.errors import documented
 from syncline.api.schemas import WebhookSet
 from syncline.crypto import SecretBox
 from syncline.domain.projects import Project
@@ -56,7 +57,12 @@ def _admin(request: Request) -> AdminAPI:
 
 AdminDep = Annotated[AdminAPI, Depends(_admin)]
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    responses=documented(401, 404, 422, 429, 503),
+    dependencies=[Depends(refuse_nul)],
+)
 
 
 def _public(project: Project) -> dict[str, object]:
@@ -78,7 +84,7 @@ async def get_project(
     return _public(await _project(services.store, project_id))
 
 
-@router.put("/projects/{project_id}/webhook")
+@router.put("/projects/{project_id}/webhook", responses=documented(400))
 async def set_webhook(
     project_id: str, body: WebhookSet, admin: AdminDep, services: ServicesDep
 ) -> dict[str, object]:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from syncline.api.deps import PrincipalDep, ServicesDep
-from syncline.api.schemas import CredentialCreate
+from syncline.api.deps import PrincipalDep, ServicesDep, refuse_nul
+from syncline.api.errors import documented
+from syncline.api.schemas import (
+    CredentialCreate,
+    CredentialDeleted,
+    CredentialList,
+    CredentialPublic,
+    Me,
+)
 from syncline.domain.credentials import Credential
 from syncline.domain.notifications import iso
 from syncline.errors import InvalidInput
 
-router = APIRouter()
+router = APIRouter(responses=documented(401, 429, 503), dependencies=[Depends(refuse_nul)])
 
 
 def _public(credential: Credential) -> dict[str, object]:
@@ -25,7 +32,12 @@ def _public(credential: Credential) -> dict[str, object]:
     }
 
 
-@router.post("/api/credentials", status_code=201)
+@router.post(
+    "/api/credentials",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": CredentialPublic}, **documented(400, 422)},
+)
 async def create_credential(
     body: CredentialCreate, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
@@ -48,13 +60,17 @@ async def create_credential(
     return _public(credential)
 
 
-@router.get("/api/credentials")
+@router.get("/api/credentials", response_model=None, responses={200: {"model": CredentialList}})
 async def list_credentials(principal: PrincipalDep, services: ServicesDep) -> dict[str, object]:
     found = await services.store.list_credentials(principal.project_id, principal.user_id)
     return {"data": [_public(c) for c in found]}
 
 
-@router.delete("/api/credentials/{credential_id}")
+@router.delete(
+    "/api/credentials/{credential_id}",
+    response_model=None,
+    responses={200: {"model": CredentialDeleted}, **documented(404)},
+)
 async def delete_credential(
     credential_id: str, principal: PrincipalDep, services: ServicesDep
 ) -> JSONResponse:
@@ -62,7 +78,7 @@ async def delete_credential(
     return JSONResponse({"id": credential_id, "status": "DELETED"})
 
 
-@router.get("/sdk/me")
+@router.get("/sdk/me", response_model=None, responses={200: {"model": Me}})
 async def me(principal: PrincipalDep, services: ServicesDep) -> dict[str, object]:
     found = await services.store.list_credentials(principal.project_id, principal.user_id)
     return {"userId": principal.user_id, "allCredentials": [_public(c) for c in found]}

@@ -8,27 +8,38 @@ whether it exists elsewhere.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from syncline.api.deps import PrincipalDep, ServicesDep
+from syncline.api.deps import PrincipalDep, ServicesDep, refuse_nul
+from syncline.api.errors import documented
 from syncline.api.schemas import (
     BatchCheckBody,
+    BatchCheckResult,
     CheckBody,
+    CheckResult,
     ExpandBody,
+    ExpandResult,
     ListObjectsBody,
     ListUsersBody,
+    ObjectsResult,
+    UsersResult,
 )
 from syncline.errors import InvalidInput
 from syncline.permissions.evaluator import Check
 from syncline.permissions.model import ROLES
 
-router = APIRouter(prefix="/api/permissions/{sync_id}")
+router = APIRouter(
+    prefix="/api/permissions/{sync_id}",
+    responses=documented(400, 401, 404, 422, 429, 503),
+    dependencies=[Depends(refuse_nul)],
+)
 
 LIST_LIMIT = 1000
 """Paragon's cap on list-users and list-objects; list-objects pages past it with `cursor`."""
@@ -57,10 +68,15 @@ def _role(value: str) -> str:
 
 
 def _json(body: object) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
+    try:
+        content = orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which batch-check echoes back as sent.
+        content = json.dumps(body, separators=(",", ":")).encode()
+    return Response(content, media_type="application/json")
 
 
-@router.post("/check")
+@router.post("/check", responses={200: {"model": CheckResult}})
 async def check(
     sync_id: str, body: CheckBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -70,7 +86,7 @@ async def check(
     return _json({"hasAccess": allowed})
 
 
-@router.post("/batch-check")
+@router.post("/batch-check", responses={200: {"model": BatchCheckResult}})
 async def batch_check(
     sync_id: str, body: BatchCheckBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -117,7 +133,7 @@ def _item_error(exc: ValidationError | InvalidInput) -> str:
     return f"{where}: {first['msg']}"
 
 
-@router.post("/list-users")
+@router.post("/list-users", responses={200: {"model": UsersResult}})
 async def list_users(
     sync_id: str, body: ListUsersBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -128,7 +144,7 @@ async def list_users(
     return _json({"users": users})
 
 
-@router.post("/list-objects")
+@router.post("/list-objects", responses={200: {"model": ObjectsResult}})
 async def list_objects(
     sync_id: str, body: ListObjectsBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -148,7 +164,16 @@ async def list_objects(
     return _json(out)
 
 
-@router.post("/streamed-list-objects")
+@router.post(
+    "/streamed-list-objects",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": 'One `{"object": "<record id>"}` JSON line per object.',
+            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def streamed_list_objects(
     sync_id: str, body: ListObjectsBody, principal: PrincipalDep, services: ServicesDep
 ) -> StreamingResponse:
@@ -170,7 +195,7 @@ async def streamed_list_objects(
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
-@router.post("/expand")
+@router.post("/expand", responses={200: {"model": ExpandResult}})
 async def expand(
     sync_id: str, body: ExpandBody, principal: PrincipalDep, services: ServicesDep
 ) -> Response:

@@ -5,20 +5,30 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from syncline.api.deps import PrincipalDep, ServicesDep
-from syncline.api.paging import page_size, parse_cursor
+from syncline.api.deps import PrincipalDep, ServicesDep, refuse_nul
+from syncline.api.errors import documented
+from syncline.api.paging import PAGING_PARAMETERS, page_size, parse_cursor
+from syncline.api.schemas import OneRecord, RecordsPage
 from syncline.domain.syncs import Sync
 from syncline.errors import NotDownloadable, NotFound
 from syncline.store.store import LiveRecord
 
-router = APIRouter(prefix="/api/syncs/{sync_id}/records")
+router = APIRouter(
+    prefix="/api/syncs/{sync_id}/records",
+    responses=documented(401, 404, 422, 429, 503),
+    dependencies=[Depends(refuse_nul)],
+)
 
 
-@router.get("")
+@router.get(
+    "",
+    responses={200: {"model": RecordsPage}},
+    openapi_extra={"parameters": PAGING_PARAMETERS},
+)
 async def pull(
     sync_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -52,7 +62,7 @@ async def _live_record(
     return sync, found
 
 
-@router.get("/{record_id}")
+@router.get("/{record_id}", responses={200: {"model": OneRecord}})
 async def one(
     sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
 ) -> Response:
@@ -60,7 +70,17 @@ async def one(
     return Response(b'{"data":' + found.data.encode() + b"}", media_type="application/json")
 
 
-@router.get("/{record_id}/content")
+@router.get(
+    "/{record_id}/content",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file's bytes, with the file's own media type.",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **documented(502),
+    },
+)
 async def content(
     sync_id: str, record_id: str, principal: PrincipalDep, services: ServicesDep
 ) -> StreamingResponse:

@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from syncline.api.deps import PrincipalDep, ServicesDep
-from syncline.api.paging import page_size, parse_cursor
-from syncline.api.schemas import SyncCreate, SyncUpdate, TriggerRequest
+from syncline.api.deps import PrincipalDep, ServicesDep, refuse_nul
+from syncline.api.errors import documented
+from syncline.api.paging import PAGING_PARAMETERS, page_size, parse_cursor
+from syncline.api.schemas import (
+    EventsPage,
+    SyncAction,
+    SyncCreate,
+    SyncDeleted,
+    SyncEnabled,
+    SyncList,
+    SyncStatusPublic,
+    SyncUpdate,
+    SyncUpdated,
+    TriggerAccepted,
+    TriggerRequest,
+)
 from syncline.domain.notifications import iso
 from syncline.domain.syncs import Sync, SyncStatus
 
-router = APIRouter(prefix="/api/syncs")
+router = APIRouter(
+    prefix="/api/syncs",
+    responses=documented(401, 422, 429, 503),
+    dependencies=[Depends(refuse_nul)],
+)
 
 
 def _when(value: object) -> str | None:
@@ -60,7 +77,9 @@ def _status(sync: Sync, services: ServicesDep) -> dict[str, object]:
     return body
 
 
-@router.post("")
+@router.post(
+    "", response_model=None, responses={200: {"model": SyncEnabled}, **documented(400, 404)}
+)
 async def enable(
     body: SyncCreate, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
@@ -86,7 +105,7 @@ async def enable(
     }
 
 
-@router.get("")
+@router.get("", response_model=None, responses={200: {"model": SyncList}})
 async def list_syncs(
     principal: PrincipalDep,
     services: ServicesDep,
@@ -96,13 +115,21 @@ async def list_syncs(
     return {"data": [_listed(s) for s in found]}
 
 
-@router.get("/{sync_id}")
+@router.get(
+    "/{sync_id}",
+    response_model=None,
+    responses={200: {"model": SyncStatusPublic}, **documented(404)},
+)
 async def status(sync_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, object]:
     sync = await services.syncs.get(principal.project_id, principal.user_id, sync_id)
     return _status(sync, services)
 
 
-@router.patch("/{sync_id}")
+@router.patch(
+    "/{sync_id}",
+    response_model=None,
+    responses={200: {"model": SyncUpdated}, **documented(400, 404)},
+)
 async def update(
     sync_id: str, body: SyncUpdate, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
@@ -123,7 +150,11 @@ async def update(
     }
 
 
-@router.post("/{sync_id}/disable")
+@router.post(
+    "/{sync_id}/disable",
+    response_model=None,
+    responses={200: {"model": SyncAction}, **documented(404)},
+)
 async def disable(
     sync_id: str, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
@@ -131,7 +162,11 @@ async def disable(
     return {"id": sync.id, "status": sync.status.value, "message": "Sync successfully disabled"}
 
 
-@router.post("/{sync_id}/reenable")
+@router.post(
+    "/{sync_id}/reenable",
+    response_model=None,
+    responses={200: {"model": SyncAction}, **documented(404)},
+)
 async def reenable(
     sync_id: str, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
@@ -139,7 +174,19 @@ async def reenable(
     return {"id": sync.id, "status": sync.status.value, "message": "Sync successfully re-enabled"}
 
 
-@router.post("/{sync_id}/trigger", status_code=202)
+@router.post(
+    "/{sync_id}/trigger",
+    status_code=202,
+    response_model=None,
+    responses={202: {"model": TriggerAccepted}, **documented(400, 404)},
+    # The body is optional and parsed by the handler, so the schema is declared here.
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": TriggerRequest.model_json_schema()}},
+        }
+    },
+)
 async def trigger(
     sync_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
@@ -152,13 +199,20 @@ async def trigger(
     return {"id": sync_id, "type": body.type}
 
 
-@router.delete("/{sync_id}")
+@router.delete(
+    "/{sync_id}", response_model=None, responses={200: {"model": SyncDeleted}, **documented(404)}
+)
 async def delete(sync_id: str, principal: PrincipalDep, services: ServicesDep) -> dict[str, object]:
     await services.syncs.delete(principal.project_id, principal.user_id, sync_id)
     return {"id": sync_id, "message": "Sync successfully deleted"}
 
 
-@router.get("/{sync_id}/events")
+@router.get(
+    "/{sync_id}/events",
+    response_model=None,
+    responses={200: {"model": EventsPage}, **documented(404)},
+    openapi_extra={"parameters": PAGING_PARAMETERS},
+)
 async def events(
     sync_id: str, request: Request, principal: PrincipalDep, services: ServicesDep
 ) -> JSONResponse:
