@@ -80,6 +80,7 @@ class CrashConfig:
     small_files: tuple[int, int] = (2, 40)
     latency: float = 0.05
     """Seconds the sandbox adds to each Drive request while the chaos lasts (longer runs)."""
+    keep_database: bool = False
     lease_seconds: float = 8.0
     """Short, so a killed worker's syncs are taken over soon (and leases are put to work)."""
     logs: Path = Path("crash-logs")
@@ -537,13 +538,13 @@ def enable(api: Api, drive: DriveState, users: list[User]) -> None:
 
 
 def settle(chaos: Chaos, since: datetime, timeout: float) -> bool:
-    """Every sync caught up (a run ended after `since`, IDLE, nothing requested or leased) and
-    every event delivered; False if not within `timeout` seconds."""
+    """Every sync caught up (a run ended after `since`, IDLE, nothing requested, leased or due)
+    and every event delivered; False if not within `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         behind = chaos.db.rows(
             "SELECT count(*) FROM syncs WHERE status <> 'IDLE' OR requested_run IS NOT NULL"
-            " OR lease_owner IS NOT NULL OR checkpoint IS NOT NULL"
+            " OR lease_owner IS NOT NULL OR checkpoint IS NOT NULL OR next_run_at <= now()"
             f" OR last_synced_at IS NULL OR last_synced_at <= '{since.isoformat()}'"
         )[0][0]
         pending = chaos.db.rows("SELECT count(*) FROM outbox WHERE status = 'pending'")[0][0]
@@ -593,8 +594,14 @@ def verify(chaos: Chaos, follower: Follower) -> None:
         report.duplicated += len(twice | extra)
         if lost or twice or extra:
             report.notes.append(
-                f"{user.name}: lost {sorted(lost)[:5]}, twice {sorted(twice)[:5]}, "
-                f"deleted but present {sorted(extra)[:5]}"
+                f"{user.name} (sync {user.sync_id}, tracked {user.tracked}): "
+                f"twice {sorted(twice)[:5]}, deleted but present {sorted(extra)[:5]}"
+            )
+        for ext in sorted(lost)[:5]:
+            in_feed = [r.get("name", "deleted") for r in feed if r["externalId"] == ext]
+            report.notes.append(
+                f"{user.name} lost {ext}: upstream {truth[ext]!r}, feed {in_feed}, replica "
+                f"{replica.get(ext)!r}, mutated {ext in user.mutated}"
             )
         if user.tracked:
             missing = missing_events(user, truth, record_ids, delivered)
@@ -691,7 +698,9 @@ def run_scenario(config: CrashConfig, progress: Callable[[str], None] = print) -
     rng = random.Random(config.seed)
     config.logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        database_url = stack.enter_context(scratch_database(config.postgres_url))
+        database_url = stack.enter_context(
+            scratch_database(config.postgres_url, keep=config.keep_database)
+        )
         drive, receiver, signing, project, env = stack.enter_context(
             _deployment(config, database_url)
         )
@@ -705,6 +714,7 @@ def run_scenario(config: CrashConfig, progress: Callable[[str], None] = print) -
         stack.callback(api.close)
         db = Db(database_url)
         stack.callback(db.close)
+        say(f"database {database_url}")
         say(f"{len(fleet.apis)} api and {len(fleet.workers)} worker processes up; "
                  f"enabling {config.syncs} syncs ({report.files} files)")  # fmt: skip
         drive.latency = config.latency

@@ -42,16 +42,18 @@ def default_restart_command() -> str:
 
 
 @contextmanager
-def scratch_database(admin_url: str, prefix: str = "crash") -> Iterator[str]:
-    """A new, uniquely named, empty database on the server of `admin_url`; dropped after."""
+def scratch_database(admin_url: str, prefix: str = "crash", *, keep: bool = False) -> Iterator[str]:
+    """A new, uniquely named, empty database on the server of `admin_url`; dropped after
+    unless `keep` (to look into a failure)."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         yield admin_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def pg_bindir() -> Path | None:

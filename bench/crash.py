@@ -35,6 +35,7 @@ def main() -> int:
     parser.add_argument("--restart-postgres-command", default=None)
     parser.add_argument("--chaos-seconds", type=float, default=90.0)
     parser.add_argument("--settle-seconds", type=float, default=240.0)
+    parser.add_argument("--keep-database", action="store_true", help="do not drop it after")
     parser.add_argument("--logs", type=Path, default=None, help="default: a new temporary dir")
     args = parser.parse_args()
     logs = args.logs or Path(tempfile.mkdtemp(prefix="syncline-crash-"))
@@ -53,6 +54,7 @@ def main() -> int:
         chaos_seconds=args.chaos_seconds,
         settle_seconds=args.settle_seconds,
         logs=logs,
+        keep_database=args.keep_database,
     )
     report = run_scenario(config, progress=lambda message: print(message, flush=True))
     print(report.table())

@@ -433,7 +433,9 @@ class SyncRunner:
         if run_type is SyncType.FULL:
             values["last_full_synced_at"] = now
         next_run = now + fresh.interval
-        if fresh.requested_run is not None:
+        if fresh.requested_run is not None or run_type is not SyncType.INCREMENTAL:
+            # A listing's change token predates it: what changed while it ran (a file renamed
+            # after its page was read) is in the feed; read it now, not an interval from now.
             next_run = now
         elif next_full is not None:
             next_run = min(next_run, next_full)
