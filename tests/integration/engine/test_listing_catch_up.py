@@ -19,7 +19,7 @@ async def test_a_rename_during_the_initial_listing_is_in_the_feed_once_it_settle
     frequency later; the clock does not move) puts the new name in the feed."""
     fid = h.drive.add_file("before.txt", owner=DRIVE_USER)
     end = h.drive.traffic.end
-    renamed = []
+    renamed: list[str] = []
 
     def rename_after_the_first_listing(number: int | None = None) -> None:
         end(number)
