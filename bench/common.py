@@ -1,5 +1,5 @@
 """Shared benchmark plumbing: a Drive server process, `syncline serve` as a process, per-run
-subprocesses, medians."""
+subprocesses, already-synced syncs seeded into a store, medians."""
 
 from __future__ import annotations
 
@@ -10,16 +10,22 @@ import statistics
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
+from sqlalchemy import insert, select
 
 from syncline.auth import mint_user_token
 from syncline.crypto import generate_key
+from syncline.store.store import NewSync
+from syncline.store.tables import syncs
+from syncline.wiring import Runtime, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
@@ -34,6 +40,8 @@ class Drive:
     refresh: str
     info: dict = field(default_factory=dict, compare=False)
     """The rest of the server's JSON line (`files`, `reader_files` with `--sharing`)."""
+    pid: int = field(default=0, compare=False)
+    """The server process (to read its CPU time)."""
 
 
 @contextmanager
@@ -51,7 +59,7 @@ def drive_server(files: int, *extra: str) -> Iterator[Drive]:
         assert process.stdout is not None
         line = json.loads(process.stdout.readline())
         url, access, refresh = line.pop("url"), line.pop("access"), line.pop("refresh")
-        yield Drive(url, access, refresh, line)
+        yield Drive(url, access, refresh, line, process.pid)
     finally:
         if process.stdin is not None:
             process.stdin.close()
@@ -98,6 +106,61 @@ def fresh_database(kind: str, tmp: Path, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{database}"')
     return PG_ADMIN.rsplit("/", 1)[0] + f"/{database}"
+
+
+async def seed_synced_syncs(
+    runtime: Runtime,
+    project: str,
+    drive_url: str,
+    access: str,
+    refresh: str,
+    count: int,
+    *,
+    user: str = "u",
+    frequency: str = "1m",
+) -> None:
+    """Create `count` syncs of `user` that look already synced: initial sync done, a change token
+    of the sandbox Drive at `drive_url` as cursor, IDLE, and not due for a day (the caller
+    schedules them). They share one credential, kept encrypted with `runtime`'s secret key."""
+    store = runtime.store
+    now = utcnow()
+    credential = await runtime.runner._credentials.add(
+        project,
+        user,
+        "googledrive",
+        access_token=access,
+        refresh_token=refresh,
+        expires_at=now + timedelta(hours=12),
+        scopes=[],
+        account_email=None,
+    )
+    async with httpx.AsyncClient() as client:
+        token = (
+            await client.get(
+                f"{drive_url}/drive/v3/changes/startPageToken",
+                headers={"Authorization": f"Bearer {access}"},
+            )
+        ).json()["startPageToken"]
+    first = str(uuid.uuid4())
+    new = NewSync(first, project, user, "googledrive", "files", "c0", {}, credential.id, frequency)
+    await store.create_sync(new, now)
+    await store.update_sync(
+        first,
+        now,
+        status="IDLE",
+        cursor=token,
+        initial_completed_at=now,
+        next_full_at=now + timedelta(days=7),
+        next_run_at=now + timedelta(days=1),
+    )
+    # The rest are copies of that row, inserted in bulk (one at a time takes minutes).
+    async with store.db.write() as conn:
+        row = (await conn.execute(select(syncs).where(syncs.c.id == first))).mappings().one()
+        copies = [
+            {**row, "id": str(uuid.uuid4()), "configuration_name": f"c{i}"} for i in range(1, count)
+        ]
+        for chunk in range(0, len(copies), 1000):
+            await conn.execute(insert(syncs), copies[chunk : chunk + 1000])
 
 
 def median(values: Sequence[float]) -> float:

@@ -20,15 +20,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
-from bench.common import drive_server, fresh_database, table
+from bench.common import drive_server, fresh_database, seed_synced_syncs, table
 from syncline.auth import generate_signing_key
 from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.syncs import Sync
 from syncline.sandbox.settings import googledrive_env
-from syncline.store.store import NewSync
 from syncline.wiring import build_runtime, configure_logging, utcnow
 
 
@@ -54,42 +51,10 @@ async def measure(
     env = googledrive_env(drive)
     runtime = await build_runtime(settings, embedded=True, env=env)
     store = runtime.store
-    now = utcnow()
-    credential = await runtime.runner._credentials.add(
-        project,
-        "u",
-        "googledrive",
-        access_token=access,
-        refresh_token=refresh,
-        expires_at=now + timedelta(hours=12),
-        scopes=[],
-        account_email=None,
-    )
-    async with httpx.AsyncClient() as client:
-        token = (
-            await client.get(
-                f"{drive}/drive/v3/changes/startPageToken",
-                headers={"Authorization": f"Bearer {access}"},
-            )
-        ).json()["startPageToken"]
-    rng = random.Random(1)
     started_seed = time.perf_counter()
-    for i in range(syncs):
-        sid = str(uuid.uuid4())
-        await store.create_sync(
-            NewSync(sid, project, "u", "googledrive", "files", f"c{i}", {}, credential.id, "1m"),
-            now,
-        )
-        await store.update_sync(
-            sid,
-            now,
-            status="IDLE",
-            cursor=token,
-            initial_completed_at=now,
-            next_full_at=now + timedelta(days=7),
-            next_run_at=now + timedelta(days=1),
-        )
+    await seed_synced_syncs(runtime, project, drive, access, refresh, syncs)
     seed_s = time.perf_counter() - started_seed
+    rng = random.Random(1)
     # Spread the first runs over a minute from now, as a minute of steady state would.
     start = utcnow()
     for sync in await store.list_syncs(project, "u"):
