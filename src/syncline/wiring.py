@@ -50,6 +50,10 @@ def utcnow() -> datetime:
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(message)s")
+    # One line per upstream request (and per migration step) would drown the log: ~1 KB per
+    # idle run, every sync, every minute. Their warnings and errors still show.
+    for noisy in ("httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

@@ -50,8 +50,9 @@ class Scheduler:
         hand and give its sync back, cutting short whatever is still going after the grace."""
         try:
             while not stop.is_set():
-                await self.tick()
+                # Clear before claiming: a run that ends during the claim wakes the next look.
                 self._wake.clear()
+                await self.tick()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wait(stop), timeout=self._poll_interval)
         finally:
