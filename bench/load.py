@@ -57,9 +57,12 @@ from bench.common import (
     table,
 )
 from syncline.auth import generate_signing_key, mint_user_token
+from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.sandbox.settings import googledrive_env
 from syncline.store.migrate import upgrade
+
+DEFAULT_LIMIT = Settings.model_fields["max_inflight_requests"].default
 
 # -- measurements ------------------------------------------------------------------------------
 
@@ -695,8 +698,8 @@ async def _run(args: argparse.Namespace, tmp: Path, database_url: str) -> int:
                 )
                 print(
                     f"phase steady: {args.clients} clients, {args.seconds:.0f} s, in-flight limit "
-                    f"{args.limit or 'default (64)'} per process, pause {args.think} s "
-                    f"once caught up, pages of {args.page_size}"
+                    f"{args.limit or f'default ({DEFAULT_LIMIT})'} per process, "
+                    f"pause {args.think} s once caught up, pages of {args.page_size}"
                 )
                 steady = report(results[-1])
                 print(f"sync statuses after: {await statuses(urls[0], targets)}\n")
