@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,6 +25,7 @@ from syncline.crypto import generate_key
 from syncline.store.store import NewSync
 from syncline.store.tables import syncs
 from syncline.wiring import Runtime, utcnow
+from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
@@ -42,6 +42,17 @@ class Drive:
     """The rest of the server's JSON line (`files`, `reader_files` with `--sharing`)."""
     pid: int = field(default=0, compare=False)
     """The server process (to read its CPU time)."""
+
+
+def drive_credential(drive: Drive) -> dict[str, str]:
+    """The body of `POST /api/credentials` that imports the sandbox Drive's user, for 12 hours."""
+    expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
+    return {
+        "integration": "googledrive",
+        "accessToken": drive.access,
+        "refreshToken": drive.refresh,
+        "expiresAt": expires,
+    }
 
 
 @contextmanager
@@ -180,12 +191,6 @@ class Served:
     pid: int
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve_process(
     database_url: str,
@@ -201,7 +206,7 @@ def serve_process(
     `signing_key` is the project's (private PEM, public PEM); the client's token is `user`'s.
     """
     private_pem, public_pem = signing_key
-    port = _free_port()
+    port = free_port()
     server_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")},
         **(env or {}),

@@ -33,14 +33,13 @@ import contextlib
 import os
 import signal
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -51,7 +50,7 @@ from bench.common import (
     PG_ADMIN,
     ROOT,
     Drive,
-    _free_port,
+    drive_credential,
     drive_server,
     fresh_database,
     table,
@@ -61,6 +60,7 @@ from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.sandbox.settings import googledrive_env
 from syncline.store.migrate import upgrade
+from tests.support.processes import SynclineProcess, clean_env, free_port
 
 DEFAULT_LIMIT = Settings.model_fields["max_inflight_requests"].default
 
@@ -406,59 +406,16 @@ async def phase(
 # -- processes ---------------------------------------------------------------------------------
 
 
-class Process:
-    """`python -m syncline <command>` with its output in a log file."""
-
-    def __init__(self, command: str, env: dict[str, str], log: Path) -> None:
-        self.command, self.env, self.log = command, env, log
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.env['SYNCLINE_PORT']}"
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "syncline", self.command],
-                cwd=ROOT,
-                env=self.env,
-                stdout=out,
-                stderr=out,
-            )
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.command} exited; see {self.log}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/readyz", timeout=2, verify=_TLS).status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.command} not ready after {timeout} s; see {self.log}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @contextlib.contextmanager
-def running(processes: list[Process]) -> Iterator[list[Process]]:
+def running(processes: list[SynclineProcess]) -> Iterator[list[SynclineProcess]]:
     try:
         for process in processes:
             process.start()
         yield processes
     finally:
         for process in processes:
-            process.stop()
+            if process.alive:
+                process.stop()
 
 
 def log_problems(logs: list[Path]) -> list[str]:
@@ -480,7 +437,6 @@ async def enable_syncs(
     api_url: str, drive: Drive, private_pem: str, project_id: str, count: int
 ) -> list[Target]:
     """One user per sync: connect the Drive, enable the files sync."""
-    expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
 
     async def one(i: int) -> Target:
         token = mint_user_token(private_pem, project_id, f"load-user-{i}", ttl=timedelta(hours=2))
@@ -488,16 +444,7 @@ async def enable_syncs(
         async with httpx.AsyncClient(
             base_url=api_url, headers=headers, timeout=60, verify=_TLS
         ) as http:
-            credential = await _post(
-                http,
-                "/api/credentials",
-                json={
-                    "integration": "googledrive",
-                    "accessToken": drive.access,
-                    "refreshToken": drive.refresh,
-                    "expiresAt": expires,
-                },
-            )
+            credential = await _post(http, "/api/credentials", json=drive_credential(drive))
             credential.raise_for_status()
             sync = await _post(
                 http, "/api/syncs", json={"integration": "googledrive", "pipeline": "files"}
@@ -637,17 +584,18 @@ async def _run(args: argparse.Namespace, tmp: Path, database_url: str) -> int:
     project_id = str(uuid.uuid4())
     logs: list[Path] = []
     with drive_server(args.files) as drive:
-        base = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")},
-            **googledrive_env(drive.url),
-            "SYNCLINE_DATABASE_URL": database_url,
-            "SYNCLINE_PROJECT_ID": project_id,
-            "SYNCLINE_SIGNING_PUBLIC_KEY": signing.public_pem,
-            "SYNCLINE_SECRET_KEY": generate_key(),
-            "SYNCLINE_LOG_LEVEL": "warning",
-        }
+        base = clean_env(
+            {
+                **googledrive_env(drive.url),
+                "SYNCLINE_DATABASE_URL": database_url,
+                "SYNCLINE_PROJECT_ID": project_id,
+                "SYNCLINE_SIGNING_PUBLIC_KEY": signing.public_pem,
+                "SYNCLINE_SECRET_KEY": generate_key(),
+                "SYNCLINE_LOG_LEVEL": "warning",
+            }
+        )
 
-        def servers(limit: int | None, tag: str) -> list[Process]:
+        def servers(limit: int | None, tag: str) -> list[SynclineProcess]:
             env = dict(base)
             if limit is not None:
                 env["SYNCLINE_MAX_INFLIGHT_REQUESTS"] = str(limit)
@@ -656,7 +604,8 @@ async def _run(args: argparse.Namespace, tmp: Path, database_url: str) -> int:
             for i, command in enumerate(commands):
                 log = tmp / f"{command}-{i}-{tag}.log"
                 logs.append(log)
-                made.append(Process(command, {**env, "SYNCLINE_PORT": str(_free_port())}, log))
+                port = {"SYNCLINE_PORT": str(free_port())}
+                made.append(SynclineProcess(command, {**env, **port}, log))
             return made
 
         workers = []
@@ -664,14 +613,14 @@ async def _run(args: argparse.Namespace, tmp: Path, database_url: str) -> int:
             for i in range(args.workers):
                 log = tmp / f"worker-{i}.log"
                 logs.append(log)
-                workers.append(Process("worker", dict(base), log))
+                workers.append(SynclineProcess("worker", base, log))
         pg_url = database_url if args.database == "postgres" else None
         results = []
         with running(workers):
             steady_servers = servers(args.limit, "steady")
             with running(steady_servers):
                 for server in steady_servers:
-                    server.wait_ready()
+                    server.wait_ready(timeout=60)
                 urls = [s.url for s in steady_servers]
                 targets = await enable_syncs(
                     urls[0], drive, signing.private_pem, project_id, args.syncs
@@ -706,7 +655,7 @@ async def _run(args: argparse.Namespace, tmp: Path, database_url: str) -> int:
             overload_servers = servers(args.overload_limit, "overload")
             with running(overload_servers):
                 for server in overload_servers:
-                    server.wait_ready()
+                    server.wait_ready(timeout=60)
                 urls = [s.url for s in overload_servers]
                 results.append(
                     await phase(

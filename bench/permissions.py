@@ -27,14 +27,21 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import orjson
 import psycopg
 
-from bench.common import Drive, drive_server, fresh_database, median, serve_process, table
+from bench.common import (
+    Drive,
+    drive_credential,
+    drive_server,
+    fresh_database,
+    median,
+    serve_process,
+    table,
+)
 from syncline.auth import generate_signing_key
 from syncline.domain.ids import record_id
 from syncline.sandbox.settings import googledrive_env
@@ -88,16 +95,7 @@ def _vm_hwm_mb(pid: int) -> float | None:
 
 def _sync(client: httpx.Client, drive: Drive) -> tuple[str, float, int]:
     """Import the Drive credential, enable a files sync, wait until it is IDLE."""
-    expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
-    credential = client.post(
-        "/api/credentials",
-        json={
-            "integration": "googledrive",
-            "accessToken": drive.access,
-            "refreshToken": drive.refresh,
-            "expiresAt": expires,
-        },
-    )
+    credential = client.post("/api/credentials", json=drive_credential(drive))
     credential.raise_for_status()
     started = time.perf_counter()
     enabled = client.post("/api/syncs", json={"integration": "googledrive", "pipeline": "files"})

@@ -4,85 +4,48 @@ leaves at once."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
-from syncline.auth import generate_signing_key, mint_user_token
-from syncline.crypto import generate_key
-from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, generate
-from syncline.sandbox.settings import googledrive_env
-from syncline.webhooks.signing import generate_secret
-from tests.e2e.test_serve_process import _free_port
-from tests.support.receiver import Receiver, create_receiver
-from tests.support.server import serve_in_thread
+from syncline.sandbox import generate
+from tests.support.client import Client, sandboxed
+from tests.support.processes import SynclineProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
 @dataclass
-class Cluster:
+class Cluster(Client):
     """One `syncline api` process and any number of `syncline worker` processes."""
 
-    drive: DriveState
-    receiver: Receiver
-    env: dict[str, str]
-    base: str
-    token: str
     logs: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    processes: list[SynclineProcess] = field(default_factory=list)
 
     def spawn(self, command: str) -> subprocess.Popen[bytes]:
         log = self.logs / f"{command}-{len(self.processes)}.log"
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "syncline", command], env=self.env, stdout=out, stderr=out
-            )
+        process = SynclineProcess(command, self.env, log)
+        process.start()
         self.processes.append(process)
-        return process
+        assert process.process is not None
+        return process.process
 
     def start_api(self) -> None:
-        process = self.spawn("api")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, self.log_text()
-            time.sleep(0.1)
-        raise AssertionError(f"syncline api did not become ready:\n{self.log_text()}")
+        self.spawn("api")
+        self.processes[-1].wait_ready()
 
     def log_text(self) -> str:
         return "\n".join(p.read_text() for p in sorted(self.logs.glob("*.log")))
 
-    def call(self, method: str, path: str, **kwargs) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return httpx.request(method, f"{self.base}{path}", headers=headers, timeout=30, **kwargs)
-
     def connect_and_enable(self) -> str:
-        access, refresh = self.drive.issue_tokens("alice@example.com")
-        expires = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-        body = {
-            "integration": "googledrive",
-            "accessToken": access,
-            "refreshToken": refresh,
-            "expiresAt": expires,
-        }
-        assert 201 == self.call("POST", "/api/credentials", json=body).status_code
+        self.connect_drive()
         sync = self.call(
             "POST", "/api/syncs", json={"integration": "googledrive", "pipeline": "files"}
         )
@@ -99,61 +62,21 @@ class Cluster:
             time.sleep(0.05)
         raise AssertionError(f"fewer than {at_least} records after {timeout}s:\n{self.log_text()}")
 
-    def wait_status(self, sync_id: str, status: str, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        body: dict = {}
-        while time.monotonic() < deadline:
-            body = self.call("GET", f"/api/syncs/{sync_id}").json()
-            if body["status"] == status:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"sync never became {status}: {body}\n{self.log_text()}")
-
     def feed_ids(self, sync_id: str) -> list[str]:
-        ids: list[str] = []
-        cursor: str | None = None
-        while True:
-            params = {"pageSize": 1000, **({"cursor": cursor} if cursor else {})}
-            body = self.call("GET", f"/api/syncs/{sync_id}/records", params=params).json()
-            ids += [r["externalId"] for r in body["data"]]
-            cursor = body["paging"]["cursor"]
-            if not body["data"] or body["paging"]["remainingRecords"] == 0:
-                return ids
+        records, _ = self.pull(sync_id)
+        return [r["externalId"] for r in records]
 
 
 @pytest.fixture
 def cluster(postgres_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    drive = DriveState()
-    secret = generate_secret()
-    receiver = create_receiver(secret)
-    signing = generate_signing_key()
-    project = str(uuid.uuid4())
-    port = _free_port()
-    with ExitStack() as stack:
-        sandbox = stack.enter_context(BackgroundServer(create_drive_app(drive)))
-        receiver_url = stack.enter_context(serve_in_thread(receiver.app))
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SYNCLINE_")},
-            "SYNCLINE_PORT": str(port),
-            "SYNCLINE_DATABASE_URL": postgres_url,
-            "SYNCLINE_PROJECT_ID": project,
-            "SYNCLINE_SIGNING_PUBLIC_KEY": signing.public_pem,
-            "SYNCLINE_WEBHOOK_URL": f"{receiver_url}/hooks",
-            "SYNCLINE_WEBHOOK_SECRET": secret,
-            "SYNCLINE_SECRET_KEY": generate_key(),
-            "SYNCLINE_SCHEDULER_POLL_SECONDS": "0.2",
-            "SYNCLINE_LEASE_SECONDS": "6",
-            **googledrive_env(sandbox.url),
-        }
-        token = mint_user_token(signing.private_pem, project, "user-1")
-        running = Cluster(drive, receiver, env, f"http://127.0.0.1:{port}", token, tmp_path)
+    with sandboxed(postgres_url, {"SYNCLINE_LEASE_SECONDS": "6"}) as sandbox:
+        running = Cluster(sandbox, tmp_path)
         try:
             yield running
         finally:
             for process in running.processes:
-                if process.poll() is None:
+                if process.alive:
                     process.kill()
-                    process.wait()
 
 
 def _lease(url: str, sync_id: str) -> tuple[str | None, datetime, str | None]:

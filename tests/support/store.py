@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from syncline.domain.projects import Project
 from syncline.domain.syncs import Sync
 from syncline.store import Store
 from syncline.store.store import NewCredential, NewSync
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+"""A fixed "now" for store tests."""
+LEASE = timedelta(seconds=60)
+"""The lease store tests claim runs with."""
 
 
 async def new_sync(

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
-
-import pytest
+from datetime import timedelta
 
 from syncline.domain.fairness import RunCaps
 from syncline.store import Database, Store
-from tests.support.store import new_sync
-
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-async def store(database_url):
-    db = Database(database_url)
-    yield Store(db)
-    await db.dispose()
+from tests.support.store import LEASE, NOW, new_sync
 
 
 async def _project_with(store: Store, count: int) -> str:

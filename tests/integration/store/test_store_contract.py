@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import orjson
 import pytest
@@ -14,21 +14,11 @@ from sqlalchemy import create_engine
 from syncline.domain.ids import record_id
 from syncline.domain.records import Upsert
 from syncline.errors import LeaseLost
-from syncline.store import Database, Store
+from syncline.store import Store
 from syncline.store.database import sync_driver_url
 from syncline.store.store import NewCredential, NewSync, Progress, RunWrite
 from syncline.store.tables import metadata
-from tests.support.store import new_sync
-
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-LEASE = timedelta(seconds=60)
-
-
-@pytest.fixture
-async def store(database_url):
-    db = Database(database_url)
-    yield Store(db)
-    await db.dispose()
+from tests.support.store import LEASE, NOW, new_sync
 
 
 async def _sync(store: Store, name: str = "default"):
