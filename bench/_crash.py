@@ -417,7 +417,11 @@ class Chaos:
                 continue
             worker.kill()
             self.report.kills[kind] += 1
-            log.info("killed worker %s during a %s run", pid, kind)
+            log.info(
+                "killed worker %s during %s run",
+                pid,
+                ("an " if kind[0] in "aeiou" else "a ") + kind,
+            )
             self.restarts.append((time.monotonic() + self.rng.uniform(0.5, 3.0), worker))
             return True
         return False
