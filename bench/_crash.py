@@ -41,13 +41,11 @@ import httpx
 import psycopg
 
 from bench._crash_pg import scratch_database
-from syncline.auth import generate_signing_key, mint_user_token
-from syncline.crypto import generate_key
-from syncline.sandbox import BackgroundServer, DriveState, create_drive_app
-from syncline.sandbox.settings import googledrive_env
-from syncline.webhooks.signing import generate_secret
-from tests.support.processes import SynclineProcess, clean_env, free_port
-from tests.support.receiver import Receiver, create_receiver
+from syncline.auth import mint_user_token
+from syncline.sandbox import DriveState
+from tests.support.client import Sandbox, sandboxed
+from tests.support.processes import SynclineProcess, free_port
+from tests.support.receiver import Receiver
 
 __all__ = ["KINDS", "CrashConfig", "Report", "run_scenario"]
 
@@ -654,41 +652,25 @@ def read_feed(api: Api, user: User) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def _deployment(config: CrashConfig, database_url: str) -> Iterator[tuple[Any, ...]]:
+def _deployment(config: CrashConfig, database_url: str) -> Iterator[Sandbox]:
     """The sandbox Drive, the receiver, the migrated database, the processes' environment."""
-    drive = DriveState()
-    secret = generate_secret()
-    receiver = create_receiver(secret)
-    signing = generate_signing_key()
-    project = str(uuid.uuid4())
-    with ExitStack() as stack:
-        sandbox = stack.enter_context(BackgroundServer(create_drive_app(drive)))
-        hooks = stack.enter_context(BackgroundServer(receiver.app))
-        env = clean_env(
-            {
-                "SYNCLINE_DATABASE_URL": database_url,
-                "SYNCLINE_PROJECT_ID": project,
-                "SYNCLINE_SIGNING_PUBLIC_KEY": signing.public_pem,
-                "SYNCLINE_WEBHOOK_URL": f"{hooks.url}/hooks",
-                "SYNCLINE_WEBHOOK_SECRET": secret,
-                "SYNCLINE_SECRET_KEY": generate_key(),
-                "SYNCLINE_LEASE_SECONDS": str(config.lease_seconds),
-                "SYNCLINE_SCHEDULER_POLL_SECONDS": "0.3",
-                "SYNCLINE_SHUTDOWN_GRACE_SECONDS": "5",
-                "SYNCLINE_LOG_LEVEL": "info",
-                **googledrive_env(sandbox.url),
-            }
-        )
+    settings = {
+        "SYNCLINE_LEASE_SECONDS": str(config.lease_seconds),
+        "SYNCLINE_SCHEDULER_POLL_SECONDS": "0.3",
+        "SYNCLINE_SHUTDOWN_GRACE_SECONDS": "5",
+        "SYNCLINE_LOG_LEVEL": "info",
+    }
+    with sandboxed(database_url, settings) as sandbox:
         migrate = subprocess.run(
             [sys.executable, "-m", "syncline", "migrate"],
-            env=env,
+            env=sandbox.env,
             capture_output=True,
             text=True,
             check=False,
         )
         if migrate.returncode != 0:
             raise RuntimeError(f"syncline migrate failed:\n{migrate.stderr}")
-        yield drive, receiver, signing, project, env
+        yield sandbox
 
 
 def run_scenario(config: CrashConfig, progress: Callable[[str], None] = print) -> Report:
@@ -705,15 +687,16 @@ def run_scenario(config: CrashConfig, progress: Callable[[str], None] = print) -
         database_url = stack.enter_context(
             scratch_database(config.postgres_url, keep=config.keep_database)
         )
-        drive, receiver, signing, project, env = stack.enter_context(
-            _deployment(config, database_url)
-        )
+        sandbox = stack.enter_context(_deployment(config, database_url))
+        drive, receiver = sandbox.drive, sandbox.receiver
         users = populate(drive, config, rng)
         report.files = sum(len(u.files) for u in users)
-        fleet = Fleet(env, config)
+        fleet = Fleet(sandbox.env, config)
         stack.callback(fleet.stop)
         fleet.start()
-        tokens = {u.name: mint_user_token(signing.private_pem, project, u.name) for u in users}
+        tokens = {
+            u.name: mint_user_token(sandbox.signing_key, sandbox.project, u.name) for u in users
+        }
         api = Api([a.url for a in fleet.apis], tokens)
         stack.callback(api.close)
         db = Db(database_url)

@@ -40,6 +40,9 @@ class Sandbox:
     env: dict[str, str]
     token: str
     """A token of user `user-1` of the deployment's project."""
+    project: str
+    signing_key: str
+    """The project's private key (PEM), to mint tokens of other users."""
 
 
 @contextmanager
@@ -72,7 +75,7 @@ def sandboxed(database_url: str, settings: Mapping[str, str] | None = None) -> I
             }
         )
         token = mint_user_token(signing.private_pem, project, "user-1")
-        yield Sandbox(drive, receiver, env, token)
+        yield Sandbox(drive, receiver, env, token, project, signing.private_pem)
 
 
 @dataclass
