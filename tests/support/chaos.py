@@ -28,29 +28,20 @@ import functools
 import itertools
 import random
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
-from syncline.auth import generate_signing_key
-from syncline.config import Settings
-from syncline.crypto import generate_key
 from syncline.domain.ids import record_id
-from syncline.domain.retry import RetryPolicy
-from syncline.sandbox import BackgroundServer, DriveFile, DriveState, create_drive_app
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox import BackgroundServer, DriveFile, DriveState
 from syncline.store.tables import outbox
-from syncline.webhooks.signing import generate_secret
-from syncline.wiring import build_runtime
-from tests.support.harness import Clock, Harness
-from tests.support.receiver import create_receiver
+from tests.support.harness import Harness, harness
 
 __all__ = ["ChaosConfig", "ChaosReport", "chaos_harness", "run_chaos"]
 
@@ -154,64 +145,37 @@ class ChaosHarness:
     """The harness, plus control of the webhook receiver's server (to refuse connections)."""
 
     h: Harness
-    receiver_server: BackgroundServer
     stack: ExitStack
 
     def refuse_webhooks(self) -> None:
         """Stop the receiver: connections to its port are refused."""
-        self.receiver_server.stop()
+        self.h.receiver_server.stop()
 
     def restore_webhooks(self) -> None:
         """Serve the receiver again on the same port."""
-        port = self.receiver_server.port
-        self.receiver_server = BackgroundServer(self.h.receiver.app, port=port)
-        self.stack.enter_context(self.receiver_server)
+        port = self.h.receiver_server.port
+        self.h.receiver_server = BackgroundServer(self.h.receiver.app, port=port)
+        self.stack.enter_context(self.h.receiver_server)
 
 
 @asynccontextmanager
 async def chaos_harness(database_url: str, **settings: Any) -> AsyncIterator[ChaosHarness]:
     """A `Harness` like `tests.support.harness.harness`, with upstream timeouts short enough
-    for hanging requests to fail fast, and the receiver's server in reach."""
+    for hanging requests to fail fast."""
     drive = DriveState()
     drive.hang_seconds = 3.0
     drive.empty_pages = True  # Drive may send empty pages mid-listing: every listing has two
-    secret = generate_secret()
     # The harness clock runs hours ahead of the receiver's: accept any signature age.
-    receiver = create_receiver(secret, tolerance=timedelta(days=365))
-    signing = generate_signing_key()
-    project_id = str(uuid.uuid4())
+    tolerance = timedelta(days=365)
     with ExitStack() as stack:
-        drive_url = stack.enter_context(BackgroundServer(create_drive_app(drive))).url
-        receiver_server = BackgroundServer(receiver.app)
-        stack.enter_context(receiver_server)
-        config = Settings(
-            database_url=database_url,
-            project_id=project_id,
-            signing_public_key=signing.public_pem,
-            webhook_url=f"{receiver_server.url}/webhooks",
-            webhook_secret=secret,
-            secret_key=generate_key(),
-            **settings,
-        )
-        clock = Clock()
-        runtime = await build_runtime(
-            config, embedded=True, env=googledrive_env(drive_url), clock=clock
-        )
-        fast = RetryPolicy(base=timedelta(milliseconds=50), factor=2.0, cap=timedelta(seconds=1))
-        runtime.runner.settings = replace(runtime.runner.settings, inline_retry=fast)
-        # A hung upstream request fails after half a second, not a minute.
-        runtime.http.timeout = httpx.Timeout(0.5)
-        transport = httpx.ASGITransport(app=runtime.app)
-        try:
-            async with httpx.AsyncClient(transport=transport, base_url="http://syncline") as api:
-                h = Harness(
-                    runtime, drive, drive_url, receiver, project_id, signing.private_pem, api, clock
-                )
-                # Minting a user token parses the RSA key (~0.1 s): one token per user will do.
-                h.auth = functools.cache(h.auth)  # type: ignore[method-assign]
-                yield ChaosHarness(h, receiver_server, stack)
-        finally:
-            await runtime.close()
+        async with harness(
+            database_url, drive=drive, receiver_tolerance=tolerance, **settings
+        ) as h:
+            # A hung upstream request fails after half a second, not a minute.
+            h.runtime.http.timeout = httpx.Timeout(0.5)
+            # Minting a user token parses the RSA key (~0.1 s): one token per user will do.
+            h.auth = functools.cache(h.auth)  # type: ignore[method-assign]
+            yield ChaosHarness(h, stack)
 
 
 # -- the world the scenario mutates ---------------------------------------------------------

@@ -20,7 +20,7 @@ from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.retry import RetryPolicy
-from syncline.sandbox import DriveState, create_drive_app
+from syncline.sandbox import BackgroundServer, DriveState, create_drive_app
 from syncline.sandbox.drive_auth import DRIVE_SCOPE
 from syncline.sandbox.settings import googledrive_env
 from syncline.webhooks.signing import generate_secret
@@ -54,6 +54,7 @@ class Harness:
     private_pem: str
     api: httpx.AsyncClient
     clock: Clock
+    receiver_server: BackgroundServer
     refresh_tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, user: str = "user-1", **claims: Any) -> str:
@@ -150,27 +151,29 @@ class Harness:
 @asynccontextmanager
 async def harness(
     database_url: str,
-    tmp_path: Path,
+    tmp_path: Path | None = None,
     *,
     drive: DriveState | None = None,
     env: Mapping[str, str] | None = None,
+    receiver_tolerance: timedelta = timedelta(minutes=5),
     **settings: Any,
 ) -> AsyncIterator[Harness]:
     """Run a whole Syncline; `drive` replaces the sandbox's state and `env` adds to (or
-    overrides) the `SYNCLINE_GOOGLEDRIVE_*` variables that point Syncline at it."""
+    overrides) the `SYNCLINE_GOOGLEDRIVE_*` variables that point Syncline at it;
+    `receiver_tolerance` is how old a webhook's signature timestamp may be."""
     drive = DriveState() if drive is None else drive
     secret = generate_secret()
-    receiver = create_receiver(secret)
+    receiver = create_receiver(secret, tolerance=receiver_tolerance)
     signing = generate_signing_key()
     project_id = str(uuid.uuid4())
     with ExitStack() as stack:
         drive_url = stack.enter_context(serve_in_thread(create_drive_app(drive)))
-        receiver_url = stack.enter_context(serve_in_thread(receiver.app))
+        receiver_server = stack.enter_context(BackgroundServer(receiver.app))
         config = Settings(
             database_url=database_url,
             project_id=project_id,
             signing_public_key=signing.public_pem,
-            webhook_url=f"{receiver_url}/webhooks",
+            webhook_url=f"{receiver_server.url}/webhooks",
             webhook_secret=secret,
             secret_key=generate_key(),
             **settings,
@@ -186,7 +189,15 @@ async def harness(
         async with httpx.AsyncClient(transport=transport, base_url="http://syncline") as api:
             try:
                 yield Harness(
-                    runtime, drive, drive_url, receiver, project_id, signing.private_pem, api, clock
+                    runtime,
+                    drive,
+                    drive_url,
+                    receiver,
+                    project_id,
+                    signing.private_pem,
+                    api,
+                    clock,
+                    receiver_server,
                 )
             finally:
                 await runtime.close()
