@@ -7,9 +7,10 @@ import asyncio
 import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -134,25 +135,18 @@ def _keys_generate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    configure_logging(settings.log_level)
-    asyncio.run(serve(settings))
-    return 0
+def _long_running(
+    main: Callable[[Settings], Coroutine[Any, Any, None]],
+) -> Callable[[argparse.Namespace], int]:
+    """A command that runs one of wiring's process mains (`serve`, `api`, `worker`)."""
 
+    def command(args: argparse.Namespace) -> int:
+        settings = _settings(args)
+        configure_logging(settings.log_level)
+        asyncio.run(main(settings))
+        return 0
 
-def _api(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    configure_logging(settings.log_level)
-    asyncio.run(api(settings))
-    return 0
-
-
-def _worker(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    configure_logging(settings.log_level)
-    asyncio.run(worker(settings))
-    return 0
+    return command
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -181,19 +175,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve_cmd.add_argument("--host", help="listen address (SYNCLINE_HOST, default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="listen port (SYNCLINE_PORT, default 8000)")
-    serve_cmd.set_defaults(func=_serve)
+    serve_cmd.set_defaults(func=_long_running(serve))
 
     api_cmd = commands.add_parser(
         "api", help="run the HTTP API alone (distributed mode, beside `syncline worker`)"
     )
     api_cmd.add_argument("--host", help="listen address (SYNCLINE_HOST, default 127.0.0.1)")
     api_cmd.add_argument("--port", type=int, help="listen port (SYNCLINE_PORT, default 8000)")
-    api_cmd.set_defaults(func=_api)
+    api_cmd.set_defaults(func=_long_running(api))
 
     worker_cmd = commands.add_parser(
         "worker", help="run syncs and deliver webhooks (distributed mode, any number of them)"
     )
-    worker_cmd.set_defaults(func=_worker)
+    worker_cmd.set_defaults(func=_long_running(worker))
 
     migrate_cmd = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate_cmd.set_defaults(func=_migrate)
