@@ -55,7 +55,7 @@ async def seed(url: str, project: Project, user: str, records: int) -> str:
     db = Database(url)
     store = Store(db)
     now = datetime.now(UTC)
-    await store.save_project(project, now)
+    await store.create_project(project, now)
     credential = await store.add_credential(
         NewCredential(project.id, user, "googledrive", "x", None, None, [], None), now
     )

@@ -48,7 +48,7 @@ async def measure(url: str, receiver: str, events: int, syncs: int) -> dict[str,
     project = Project(
         str(uuid.uuid4()), "b", "unused", f"{receiver}/hooks", runtime.box.encrypt(secret), now
     )
-    await store.save_project(project, now)
+    await store.create_project(project, now)
     credential = await store.add_credential(
         NewCredential(project.id, "u", "googledrive", "x", None, None, [], None), now
     )

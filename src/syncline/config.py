@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from syncline.domain.durations import parse_duration
 from syncline.domain.syncs import FREQUENCIES
 
 
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
     project_id: str | None = None
     signing_public_key: str | None = None
     signing_public_key_file: Path | None = None
-    audience_hosts: str = "useparagon.com,localhost"
+    audience_hosts: str = "useparagon.com,dashboard.useparagon.com,localhost"
     public_hostname: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     """API requests served at once per process; more are answered 429 with Retry-After."""
     admin_token: str | None = None
     """Bearer token of the operator's admin API (`/admin/...`); unset: the admin API is off."""
+    webhook_block_after: str = "1h"
+    """How long one event of a sync may fail before it is parked and the events behind it flow."""
     allow_private_webhooks: bool = False
     """Accept webhook URLs on private, loopback or link-local addresses through the admin API."""
     log_level: str = "info"
@@ -52,6 +55,16 @@ class Settings(BaseSettings):
         if value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)} (at least 3h)")
         return value
+
+    @field_validator("webhook_block_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def block_after(self) -> timedelta:
+        return parse_duration(self.webhook_block_after)
 
     @property
     def full_interval(self) -> timedelta:

@@ -1,74 +1,358 @@
-"""`syncline demo`: a sandbox Google Drive beside `syncline serve`, and the curl to try it."""
+"""`syncline demo`: a writable sandbox Google Drive and a webhook receiver beside `syncline serve`,
+with commands to try every part of the API; and `syncline sandbox`, which changes that Drive."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shlex
+import shutil
+import socket
+import threading
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
+from syncline.console import command_name
+from syncline.domain.ids import record_id, sync_id
+from syncline.errors import ConfigError
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
+from syncline.sandbox.control import PREFIX, with_control
 from syncline.sandbox.settings import googledrive_env
+from syncline.webhooks import WebhookVerificationError, verify
+from syncline.webhooks.signing import generate_secret
 from syncline.wiring import serve
+
+__all__ = ["default_dir", "run_demo", "sandbox_command"]
 
 DEMO_USER = "demo-user"
 DRIVE_USER = "alice@example.com"
+COLLEAGUE = "bob@example.com"
+MARKER = ".syncline-demo"
+"""A file in the demo directory: only a directory holding it is ever cleared."""
+STATE_FILE = "demo.json"
+"""Where a running demo writes its URLs, for `syncline sandbox`."""
+
+_DEFAULT_PORTS = {"--port": 8000, "--sandbox-port": 8001, "--receiver-port": 8002}
 
 
-def run_demo(*, port: int, sandbox_port: int, workdir: Path) -> int:
-    workdir.mkdir(parents=True, exist_ok=True)
+def default_dir() -> Path:
+    """`$XDG_DATA_HOME/syncline/demo` (`~/.local/share/syncline/demo`): outside any checkout."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "syncline" / "demo"
+
+
+def _clear(workdir: Path) -> None:
+    """Start from nothing: a second run must not meet the first one's syncs or keys."""
+    if workdir.exists() and any(workdir.iterdir()) and not (workdir / MARKER).exists():
+        raise ConfigError(
+            f"{workdir} is not empty and is not a Syncline demo directory; the demo clears its "
+            "directory at each start, so give it an empty or new one with --dir."
+        )
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    (workdir / MARKER).write_text("syncline demo data: cleared at each `syncline demo` start\n")
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _any_free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _choose_port(requested: int | None, flag: str, taken: set[int]) -> int:
+    """The port asked for (it must be free), else the default, else any free one."""
+    if requested is not None:
+        if requested in taken or not _is_free(requested):
+            raise ConfigError(
+                f"port {requested} is already taken (by a running `syncline serve`, another "
+                f"demo, or another program); choose another with {flag} <port>, or leave "
+                f"{flag} out to have a free one picked."
+            )
+        return requested
+    default = _DEFAULT_PORTS[flag]
+    if default not in taken and _is_free(default):
+        return default
+    while (port := _any_free_port()) in taken:
+        pass
+    return port
+
+
+@dataclass
+class _Names:
+    """Record ids of the sandbox's files, to print names beside received events."""
+
+    drive: DriveState
+    sync: str
+
+    def __post_init__(self) -> None:
+        self._known: dict[str, str] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        for f in self.drive.visible_files(DRIVE_USER):
+            self._known[record_id(self.sync, f.id)] = f.name
+
+    def of(self, rid: str) -> str:
+        if rid not in self._known:
+            self.refresh()
+        return self._known.get(rid, "?")
+
+
+def _receiver(secret: str, names: _Names) -> Starlette:
+    """A webhook endpoint that checks each delivery's signature and prints it."""
+    lock = threading.Lock()
+
+    async def receive(request: Request) -> Response:
+        body = await request.body()
+        try:
+            verify(secret, dict(request.headers), body)
+        except WebhookVerificationError as exc:
+            print(f"  webhook refused: {exc}", flush=True)
+            return Response(status_code=400)
+        event = orjson.loads(body)
+        data = event.get("data") or {}
+        detail = ""
+        if "recordId" in data:
+            detail = f"{names.of(data['recordId'])!r}  record {data['recordId']}"
+        elif event.get("event") == "sync_complete":
+            detail = f"{data.get('numRecords')} records; pull them with the commands of step 3"
+        elif event.get("error"):
+            detail = str(event["error"].get("message"))
+        with lock:
+            stamp = datetime.now().strftime("%H:%M:%S")  # noqa: DTZ005 - the reader's clock
+            print(f"  [{stamp}] webhook {event.get('event'):15} {detail}", flush=True)
+        return Response(status_code=204)
+
+    return Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
+
+
+def run_demo(
+    *,
+    port: int | None = None,
+    sandbox_port: int | None = None,
+    receiver_port: int | None = None,
+    workdir: Path | None = None,
+) -> int:
+    """Run the demo until Ctrl+C. Ports left out default to 8000-8002, or free ones."""
+    workdir = (workdir or default_dir()).expanduser().resolve()
+    chosen: list[int] = []
+    for requested, flag in (
+        (port, "--port"),
+        (sandbox_port, "--sandbox-port"),
+        (receiver_port, "--receiver-port"),
+    ):
+        chosen.append(_choose_port(requested, flag, set(chosen)))
+    api_port, drive_port, hooks_port = chosen
+    _clear(workdir)
+
     drive = DriveState(token_ttl=3600.0)
-    populate(drive, user=DRIVE_USER)
+    paths = populate(drive, user=DRIVE_USER, colleague=COLLEAGUE)
     access, refresh = drive.issue_tokens(DRIVE_USER)
     signing = generate_signing_key()
     project_id = str(uuid.uuid4())
     (workdir / "project.pem").write_text(signing.private_pem)
-    token = mint_user_token(signing.private_pem, project_id, DEMO_USER, ttl=timedelta(hours=24))
-
-    with BackgroundServer(create_drive_app(drive), port=sandbox_port) as sandbox:
+    token = mint_user_token(
+        signing.private_pem,
+        project_id,
+        DEMO_USER,
+        host="dashboard.useparagon.com",
+        ttl=timedelta(hours=24),
+    )
+    sid = sync_id(project_id, DEMO_USER, "googledrive", "files", "default")
+    secret = generate_secret()
+    sandbox_app = with_control(create_drive_app(drive), drive, DRIVE_USER)
+    hooks_app = _receiver(secret, _Names(drive, sid))
+    with (
+        BackgroundServer(sandbox_app, port=drive_port) as sandbox,
+        BackgroundServer(hooks_app, port=hooks_port) as hooks,
+    ):
         settings = Settings(
-            port=port,
-            database_url=f"sqlite:///{workdir.resolve() / 'syncline.db'}",
+            port=api_port,
+            database_url=f"sqlite:///{workdir / 'syncline.db'}",
             project_id=project_id,
             signing_public_key=signing.public_pem,
+            webhook_url=f"{hooks.url}/webhooks",
+            webhook_secret=secret,
         )
-        env = googledrive_env(sandbox.url)
-        base = f"http://{settings.host}:{port}"
-        expires = (datetime.now(UTC) + timedelta(seconds=3500)).isoformat()
-
-        def explain() -> None:
-            credential = (
-                f'{{"integration":"googledrive","accessToken":"{access}",'
-                f'"refreshToken":"{refresh}","expiresAt":"{expires}",'
-                f'"accountEmail":"{DRIVE_USER}"}}'
-            )
-            auth = '-H "Authorization: Bearer $TOKEN"'
-            print(
-                f"""
-Syncline demo is running: API {base}, sandbox Google Drive {sandbox.url} ({DRIVE_USER}).
-Project {project_id}; its private key is in {workdir / "project.pem"}.
-
-  export TOKEN={token}
-
-1. Connect the user's (sandbox) Google Drive account:
-  curl -s {auth} -H 'Content-Type: application/json' {base}/api/credentials -d {shlex.quote(credential)}
-
-2. Enable a sync (the initial sync starts at once):
-  curl -s {auth} -H 'Content-Type: application/json' {base}/api/syncs -d '{{"integration":"googledrive","pipeline":"files"}}'
-
-3. Watch its status, then pull its records (use the id from step 2):
-  curl -s {auth} {base}/api/syncs/<id>
-  curl -s {auth} '{base}/api/syncs/<id>/records?pageSize=50'
-  curl -s {auth} {base}/api/syncs/<id>/events
-
-Press Ctrl+C to stop.""",
-                flush=True,
-            )
-
+        base = f"http://{settings.host}:{api_port}"
+        (workdir / STATE_FILE).write_bytes(
+            orjson.dumps({"api": base, "sandbox": sandbox.url, "receiver": hooks.url})
+        )
+        guide = _guide(
+            base=base,
+            sandbox=sandbox.url,
+            receiver=hooks.url,
+            workdir=workdir,
+            token=token,
+            sync=sid,
+            credential=_credential(access, refresh),
+            files={
+                "text": record_id(sid, paths["README.txt"]),
+                "doc": record_id(sid, paths["Projects/Q3 Planning/Q3 plan"]),
+            },
+        )
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(settings, env=env, on_ready=explain))
+            asyncio.run(
+                serve(
+                    settings,
+                    env=googledrive_env(sandbox.url),
+                    on_ready=lambda: print(guide, flush=True),
+                )
+            )
+    return 0
+
+
+def _credential(access: str, refresh: str) -> str:
+    expires = (datetime.now(UTC) + timedelta(seconds=3500)).isoformat()
+    return orjson.dumps(
+        {
+            "integration": "googledrive",
+            "accessToken": access,
+            "refreshToken": refresh,
+            "expiresAt": expires,
+        }
+    ).decode()
+
+
+def _guide(
+    *,
+    base: str,
+    sandbox: str,
+    receiver: str,
+    workdir: Path,
+    token: str,
+    sync: str,
+    credential: str,
+    files: dict[str, str],
+) -> str:
+    """What the demo prints once it is ready: working commands with real ids."""
+    cli = command_name()
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    json_ = "-H 'Content-Type: application/json'"
+
+    def check(user: str) -> str:
+        body = orjson.dumps({"object": files["text"], "user": user, "role": "can_read"}).decode()
+        return f"curl -s {auth} {json_} $API/api/permissions/$SYNC/check -d '{body}'"
+
+    return f"""
+Syncline demo is running.
+  API       {base}   (OpenAPI docs: {base}/docs)
+  sandbox   {sandbox}   a Google Drive of {DRIVE_USER}, with Docs, PDFs and a shared drive
+  webhooks  {receiver}   events it receives are printed below, signatures checked
+  data      {workdir}   (cleared at each start)
+
+In another terminal:
+
+  export API={base}
+  export TOKEN={token}
+  export SYNC={sync}
+
+1. Connect the user's sandbox Google Drive (Syncline checks the tokens with Drive):
+  curl -s {auth} {json_} $API/api/credentials -d {shlex.quote(credential)}
+
+2. Enable the sync. The initial sync starts at once; sync_complete arrives below:
+  curl -s {auth} {json_} $API/api/syncs -d '{{"integration":"googledrive","pipeline":"files"}}'
+
+3. Status, records, content (README.txt, and a Google Doc as DOCX), who may read README.txt:
+  curl -s {auth} $API/api/syncs/$SYNC
+  curl -s {auth} "$API/api/syncs/$SYNC/records?pageSize=50"
+  curl -s {auth} $API/api/syncs/$SYNC/records/{files["text"]}/content
+  curl -s {auth} -o q3-plan.docx $API/api/syncs/$SYNC/records/{files["doc"]}/content
+  {check(DRIVE_USER)}
+  {check(COLLEAGUE)}
+  curl -s {auth} $API/api/syncs/$SYNC/events
+
+4. Change the Drive: the next incremental sync (every minute) sends record_created,
+   record_updated and record_deleted below. To look now instead of within the minute:
+   curl -s -X POST {auth} $API/api/syncs/$SYNC/trigger
+  {cli} sandbox add hello.txt --content 'Hello'
+  {cli} sandbox edit hello.txt --content 'Hello again'
+  {cli} sandbox delete hello.txt
+  {cli} sandbox list
+
+Press Ctrl+C to stop.
+"""
+
+
+def _sandbox_url(url: str | None, workdir: Path | None) -> str:
+    if url:
+        return url.rstrip("/")
+    state = (workdir or default_dir()).expanduser() / STATE_FILE
+    try:
+        return str(orjson.loads(state.read_bytes())["sandbox"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(
+            f"no running demo found ({state} is missing): start `syncline demo` first, "
+            "or give the sandbox's address with --url"
+        ) from exc
+
+
+def sandbox_command(
+    action: str,
+    *,
+    name: str | None,
+    content: str | None,
+    rename: str | None,
+    url: str | None,
+    workdir: Path | None,
+) -> int:
+    """`syncline sandbox list|add|edit|delete`: change the running demo's sandbox Drive."""
+    files = f"{_sandbox_url(url, workdir)}{PREFIX}/files"
+    request: tuple[str, str, dict[str, str] | None]
+    if action == "add":
+        assert name is not None
+        request = ("POST", files, {"name": name, "content": content or f"{name}\n"})
+    elif action == "edit":
+        assert name is not None
+        text = content
+        if text is None and rename is None:
+            text = f"edited at {datetime.now(UTC).isoformat(timespec='seconds')}\n"
+        changes = {"content": text, "name": rename}
+        request = ("PATCH", f"{files}/{name}", {k: v for k, v in changes.items() if v is not None})
+    elif action == "delete":
+        assert name is not None
+        request = ("DELETE", f"{files}/{name}", None)
+    else:
+        request = ("GET", files, None)
+    method, target, payload = request
+    try:
+        response = httpx.request(method, target, json=payload, timeout=10)
+    except httpx.HTTPError as exc:
+        raise ConfigError(
+            f"the sandbox at {target} does not answer ({exc}); is the demo up?"
+        ) from exc
+    if response.status_code >= 400:
+        print(f"error: {response.json().get('error', response.text)}")
+        return 1
+    answer = response.json()
+    if action == "list":
+        for item in answer:
+            print(f"{item['id']}  {item['mimeType']:45}  {item['name']}")
+        return 0
+    done = {"add": "created", "edit": "changed", "delete": "moved to the trash"}[action]
+    print(
+        f"{answer['name']} {done} ({answer['id']}); its webhook follows the next incremental sync"
+    )
     return 0

@@ -59,6 +59,12 @@ class InvalidInput(SyncError):
             self.code = code  # type: ignore[misc]  # a per-instance code refines the class default
 
 
+class CredentialInvalid(InvalidInput):
+    """The provider refused the tokens given on import; the message carries its reason."""
+
+    code = "CREDENTIAL_INVALID"
+
+
 class NotFound(SyncError):
     """The resource does not exist or does not belong to you."""
 

@@ -38,7 +38,7 @@ from syncline.scheduler import Scheduler
 from syncline.services import SyncService
 from syncline.store import Database, Store
 from syncline.store.migrate import is_current, upgrade
-from syncline.webhooks.destinations import DestinationPolicy
+from syncline.webhooks.destinations import DestinationPolicy, DestinationRefused
 from syncline.webhooks.dispatcher import Dispatcher
 
 log = structlog.get_logger("syncline")
@@ -176,15 +176,16 @@ async def build_runtime(
         follow_redirects=True,
     )
     registry = builtin_registry()
-    credentials = CredentialService(store, box, http, oauth_apps(registry, env), clock)
+    urls = api_urls(registry, env)
+    credentials = CredentialService(
+        store, box, http, oauth_apps(registry, env), clock, registry=registry, api_urls=urls
+    )
     engine_settings = EngineSettings(
         lease_for=_seconds(settings.lease_seconds),
         full_interval=settings.full_interval,
         max_delete_fraction=settings.max_delete_fraction,
     )
-    runner = SyncRunner(
-        store, registry, credentials, http, api_urls(registry, env), clock, engine_settings
-    )
+    runner = SyncRunner(store, registry, credentials, http, urls, clock, engine_settings)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     scheduler = Scheduler(
         store,
@@ -202,7 +203,13 @@ async def build_runtime(
         trusted=frozenset(filter(None, [settings.webhook_url])),
     )
     dispatcher = Dispatcher(
-        store, http, box, clock, destinations=destinations, concurrency=settings.webhook_concurrency
+        store,
+        http,
+        box,
+        clock,
+        destinations=destinations,
+        block_after=settings.block_after,
+        concurrency=settings.webhook_concurrency,
     )
     syncs = SyncService(store, registry, credentials, clock, wake=scheduler.wake)
 
@@ -241,7 +248,9 @@ async def build_runtime(
 
 
 async def ensure_default_project(settings: Settings, store: Store, box: SecretBox) -> None:
-    """Record the project named by `SYNCLINE_PROJECT_ID` and its key and webhook settings."""
+    """Create the project named by `SYNCLINE_PROJECT_ID` if it does not exist, or fill in its
+    webhook if it has none. What an operator stored is never changed by starting a process: a
+    setting that disagrees with it is ignored, with a warning that says how to change it."""
     pem = settings.signing_public_key
     if pem is None and settings.signing_public_key_file is not None:
         try:
@@ -258,27 +267,99 @@ async def ensure_default_project(settings: Settings, store: Store, box: SecretBo
         project_id = str(uuid.UUID(settings.project_id))
     except ValueError as exc:
         raise ConfigError("SYNCLINE_PROJECT_ID must be a UUID.") from exc
-    if pem is None:
-        existing = await store.get_project(project_id)
-        if existing is None:
-            raise ConfigError(
-                "SYNCLINE_PROJECT_ID needs SYNCLINE_SIGNING_PUBLIC_KEY or "
-                "SYNCLINE_SIGNING_PUBLIC_KEY_FILE (the project's public signing key, PEM)."
-            )
-        pem = existing.public_key_pem
-    pem = load_public_key_pem(pem)
+    if pem is not None:
+        pem = load_public_key_pem(pem)
     if settings.webhook_url and not settings.webhook_secret:
         raise ConfigError("SYNCLINE_WEBHOOK_URL needs SYNCLINE_WEBHOOK_SECRET (whsec_...).")
     secret_enc = box.encrypt(settings.webhook_secret) if settings.webhook_secret else None
-    project = Project(
-        id=project_id,
-        name="default",
-        public_key_pem=pem,
-        webhook_url=settings.webhook_url,
-        webhook_secret_enc=secret_enc,
-        created_at=utcnow(),
+    existing = await store.get_project(project_id)
+    if existing is None:
+        if pem is None:
+            raise ConfigError(
+                "SYNCLINE_PROJECT_ID names no stored project: give SYNCLINE_SIGNING_PUBLIC_KEY "
+                "or SYNCLINE_SIGNING_PUBLIC_KEY_FILE (the project's public signing key, PEM) to "
+                "create it, or create one with `syncline projects create`."
+            )
+        project = Project(
+            id=project_id,
+            name="default",
+            public_key_pem=pem,
+            webhook_url=settings.webhook_url or None,
+            webhook_secret_enc=secret_enc if settings.webhook_url else None,
+            created_at=utcnow(),
+        )
+        if await store.create_project(project, utcnow()):
+            log.info("project.created", project_id=project_id)
+            return
+        existing = await store.get_project(project_id)  # another process created it meanwhile
+        assert existing is not None
+    if pem is not None and pem != existing.public_key_pem:
+        log.warning(
+            "project.signing_key_ignored",
+            project_id=project_id,
+            hint="SYNCLINE_SIGNING_PUBLIC_KEY differs from the stored key, which is kept",
+        )
+    if not settings.webhook_url:
+        return
+    if existing.webhook_url is None:
+        released = await store.set_webhook(project_id, settings.webhook_url, secret_enc, utcnow())
+        log.info("project.webhook_set", project_id=project_id, released_events=released)
+    elif existing.webhook_url != settings.webhook_url:
+        log.warning(
+            "project.webhook_url_ignored",
+            project_id=project_id,
+            stored=existing.webhook_url,
+            hint="SYNCLINE_WEBHOOK_URL differs from the stored webhook URL, which is kept; "
+            "change it with `syncline projects set-webhook`",
+        )
+
+
+async def warn_about_webhooks(store: Store, destinations: DestinationPolicy) -> None:
+    """At start-up, say which projects cannot be sent their events, and how many wait."""
+    waiting = await store.waiting_events()
+    projects = await store.list_projects()
+    refusals = await asyncio.gather(
+        *(_refusal(destinations, p.webhook_url) for p in projects if p.webhook_url)
     )
-    await store.save_project(project, utcnow())
+    refused = dict(zip([p.id for p in projects if p.webhook_url], refusals, strict=True))
+    for project in projects:
+        counts = waiting.get(project.id, {})
+        if project.webhook_url is None:
+            log.warning(
+                "project.no_webhook_url",
+                project_id=project.id,
+                waiting_events=sum(counts.values()),
+                hint="events are kept until a URL is set: syncline projects set-webhook "
+                f"--project {project.id} --url <url>",
+            )
+        elif (reason := refused.get(project.id)) is not None:
+            log.warning(
+                "project.webhook_url_refused",
+                project_id=project.id,
+                url=project.webhook_url,
+                reason=reason,
+                hint="deliveries fail and are retried until the URL changes, or until "
+                "SYNCLINE_ALLOW_PRIVATE_WEBHOOKS=true allows a receiver on this machine or network",
+            )
+        if counts.get("parked"):
+            log.warning(
+                "project.parked_events",
+                project_id=project.id,
+                parked_events=counts["parked"],
+                hint="they failed for longer than SYNCLINE_WEBHOOK_BLOCK_AFTER and are retried "
+                "on their own; see WEBHOOK_DELIVERY_PARKED in each sync's event log",
+            )
+
+
+async def _refusal(destinations: DestinationPolicy, url: str) -> str | None:
+    """Why deliveries to `url` would be refused, or None."""
+    if not destinations.guards(url):
+        return None
+    try:
+        await destinations.check(url)
+    except DestinationRefused as exc:
+        return str(exc)
+    return None
 
 
 @contextlib.asynccontextmanager
@@ -303,9 +384,17 @@ async def serve(
     *,
     env: Mapping[str, str] | None = None,
     on_ready: Callable[[], None] | None = None,
+    greet: Callable[[list[Project]], None] | None = None,
 ) -> None:
-    """`syncline serve`: API, scheduler, workers and webhook delivery in one process."""
+    """`syncline serve`: API, scheduler, workers and webhook delivery in one process.
+
+    `greet` is shown the stored projects before the server starts (the CLI prints what to do
+    next); `on_ready` is called once it accepts requests.
+    """
     runtime = await build_runtime(settings, embedded=True, env=env)
+    if greet is not None:
+        greet(await runtime.store.list_projects())
+    await warn_about_webhooks(runtime.store, runtime.dispatcher.destinations)
     released = await runtime.store.release_all_leases()
     if released:
         log.info("serve.leases_released", count=released)
@@ -340,6 +429,7 @@ async def worker(settings: Settings, *, env: Mapping[str, str] | None = None) ->
     """`syncline worker`: runs due syncs and delivers webhooks, beside any number of others."""
     _require_shared_database(settings, "worker")
     runtime = await build_runtime(settings, embedded=False, env=env)
+    await warn_about_webhooks(runtime.store, runtime.dispatcher.destinations)
     _freeze_heap()
     stop = asyncio.Event()
     _on_stop_signals("worker", stop.set)

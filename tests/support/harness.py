@@ -156,11 +156,13 @@ async def harness(
     drive: DriveState | None = None,
     env: Mapping[str, str] | None = None,
     receiver_tolerance: timedelta = timedelta(minutes=5),
+    webhook: bool = True,
     **settings: Any,
 ) -> AsyncIterator[Harness]:
     """Run a whole Syncline; `drive` replaces the sandbox's state and `env` adds to (or
     overrides) the `SYNCLINE_GOOGLEDRIVE_*` variables that point Syncline at it;
-    `receiver_tolerance` is how old a webhook's signature timestamp may be."""
+    `receiver_tolerance` is how old a webhook's signature timestamp may be; without `webhook`
+    the project has no webhook URL (the receiver still runs)."""
     drive = DriveState() if drive is None else drive
     secret = generate_secret()
     receiver = create_receiver(secret, tolerance=receiver_tolerance)
@@ -173,8 +175,8 @@ async def harness(
             database_url=database_url,
             project_id=project_id,
             signing_public_key=signing.public_pem,
-            webhook_url=f"{receiver_server.url}/webhooks",
-            webhook_secret=secret,
+            webhook_url=f"{receiver_server.url}/webhooks" if webhook else None,
+            webhook_secret=secret if webhook else None,
             secret_key=generate_key(),
             **settings,
         )

@@ -5,6 +5,7 @@ Every POST (to any path) is verified with `syncline.webhooks.verify` and recorde
 
 * 503 while `down` is True;
 * the status given to `fail_next(n, status)`, for the next n requests;
+* 500 for a body `refuse` holds true of (a handler bug that fails on one kind of event);
 * 400 if the signature does not verify or the body is not JSON;
 * 204 otherwise: the delivery is *accepted*.
 
@@ -46,6 +47,8 @@ class Receiver:
     """While True, every request is answered 503."""
     delay: float = 0.0
     """Seconds to wait before answering (after recording), to provoke sender timeouts."""
+    refuse: Callable[[dict[str, Any]], bool] | None = None
+    """Bodies this holds true of are answered 500, every time they come."""
     app: Starlette = field(init=False, repr=False)
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
     _deliveries: list[dict[str, Any]] = field(init=False, repr=False, default_factory=list)
@@ -73,6 +76,7 @@ class Receiver:
             self._fail_remaining = 0
             self.down = False
             self.delay = 0.0
+            self.refuse = None
 
     # --- what was received ------------------------------------------------------------------
 
@@ -155,6 +159,8 @@ class Receiver:
                 status = self._fail_status
             elif not verified or body is None:
                 status = 400
+            elif self.refuse is not None and self.refuse(body):
+                status = 500
             else:
                 status = 204
             self._deliveries.append(

@@ -22,7 +22,7 @@ async def new_sync(
     """A new Google Drive sync of user `u`, with a credential, in `project_id` or a new project."""
     if project_id is None:
         project = Project(str(uuid.uuid4()), "p", "pem", None, None, now)
-        await store.save_project(project, now)
+        await store.create_project(project, now)
         project_id = project.id
     credential = await store.add_credential(
         NewCredential(project_id, "u", "googledrive", "a", "r", None, [], None), now

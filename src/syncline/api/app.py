@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from syncline import __version__
 from syncline.api import errors
+from syncline.api.compat import JsonBodies, LegacyPaths
 from syncline.api.routes import admin, credentials, health, permissions, records, syncs
 from syncline.api.routes.admin import AdminAPI
 from syncline.api.shedding import LoadShedding
@@ -47,6 +48,8 @@ def create_app(services: Services, *, max_inflight: int | None = None) -> FastAP
     )
     app.state.services = services
     errors.install(app)
+    app.add_middleware(JsonBodies)
+    app.add_middleware(LegacyPaths)
     if max_inflight is not None:
         app.add_middleware(LoadShedding, limit=max_inflight)
     app.include_router(health.router)

@@ -283,6 +283,11 @@ class CredentialPublic(BaseModel):
     dateCreated: str  # noqa: N815
 
 
+class CredentialImported(CredentialPublic):
+    warnings: list[str] | None = None
+    """What could not be checked on import (the provider was unreachable); absent when none."""
+
+
 class CredentialList(BaseModel):
     data: list[CredentialPublic]
 

@@ -235,6 +235,11 @@ class TokenVerifier:
                 f"user token alg must be one of {', '.join(SUPPORTED_ALGORITHMS)}; "
                 "unsigned and HMAC tokens are refused"
             )
+        if unverified.get("aud") is None:
+            raise Unauthorized(
+                "user token is missing the required claim aud: "
+                + self._audience_message().removeprefix("user token aud ")
+            )
         audience, project_id = self._audience(unverified.get("aud"))
 
         pem = await public_keys(project_id)

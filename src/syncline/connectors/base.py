@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -98,8 +98,20 @@ class PermissionsReader(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a credential is, as the provider's cheapest identity endpoint tells it."""
+
+    email: str | None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorSpec:
-    """How to validate an integration's configuration and build its connector."""
+    """How to validate an integration's configuration and build its connector.
+
+    `identify` asks the provider who the credential in the context is (Drive: `about.get`); it
+    raises as the connector does (`UpstreamAuthError` for tokens the provider refuses).
+    """
 
     integration: str
     pipelines: frozenset[str]
@@ -108,3 +120,4 @@ class ConnectorSpec:
     default_token_url: str
     default_auth_url: str
     build: Callable[[BaseModel, ConnectorContext], FilesConnector]
+    identify: Callable[[ConnectorContext], Awaitable[Identity]] | None = None

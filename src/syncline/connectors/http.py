@@ -19,7 +19,8 @@ class TokenSource(Protocol):
     async def access_token(self) -> str: ...
 
     async def refreshed_token(self, rejected: str) -> str:
-        """A token newer than `rejected`: refresh unless another caller already did."""
+        """A token newer than `rejected`: refresh unless another caller already did; `rejected`
+        itself when there is nothing newer to try."""
         ...
 
 
@@ -45,8 +46,10 @@ class OAuthBearer(httpx.Auth):
         response = yield request
         if response.status_code == 401:
             await response.aread()
-            token = await self._tokens.refreshed_token(token)
-            request.headers["Authorization"] = f"Bearer {token}"
+            fresh = await self._tokens.refreshed_token(token)
+            if fresh == token:
+                return  # nothing newer to try: the 401 stands, with the provider's reason
+            request.headers["Authorization"] = f"Bearer {fresh}"
             yield request
 
 

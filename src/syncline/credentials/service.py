@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
 import structlog
 
+from syncline.connectors.base import ConnectorContext, Identity
+from syncline.connectors.http import OAuthBearer, TokenSource
+from syncline.connectors.registry import Registry
 from syncline.credentials.oauth import OAuthApp, refresh_tokens
 from syncline.crypto import SecretBox
-from syncline.domain.credentials import Credential, CredentialStatus
-from syncline.errors import CredentialRevoked, NotFound
+from syncline.domain.credentials import Credential, CredentialStatus, TokenSet
+from syncline.errors import (
+    CredentialInvalid,
+    CredentialRevoked,
+    NotFound,
+    UpstreamAuthError,
+    UpstreamError,
+    UpstreamPermissionDenied,
+)
 from syncline.store.store import NewCredential, Store
 
 log = structlog.get_logger("syncline.credentials")
@@ -26,6 +37,14 @@ TOKEN_CACHE = timedelta(seconds=30)
 """How long a decrypted access token is reused without reading the database again."""
 
 
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """A credential as imported, and what the provider check could not confirm."""
+
+    credential: Credential
+    warnings: list[str]
+
+
 class CredentialService:
     def __init__(
         self,
@@ -34,14 +53,79 @@ class CredentialService:
         http: httpx.AsyncClient,
         apps: Mapping[str, OAuthApp],
         clock: Callable[[], datetime],
+        *,
+        registry: Registry | None = None,
+        api_urls: Mapping[str, str] | None = None,
     ) -> None:
         self._store = store
         self._box = box
         self._http = http
         self._apps = apps
         self._clock = clock
+        self._registry = registry
+        self._api_urls = api_urls or {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, tuple[str, datetime]] = {}
+
+    async def import_tokens(
+        self,
+        project_id: str,
+        user_id: str,
+        integration: str,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        expires_at: datetime | None,
+        scopes: list[str],
+        account_email: str | None,
+    ) -> Imported:
+        """Check the tokens with the provider's identity endpoint (refreshing first when they
+        have expired), then store them, as refreshed, with the account's email when none was
+        given.
+
+        Raises:
+            CredentialInvalid: the provider refused the tokens; the message says why.
+        """
+        tokens = _ImportedTokens(
+            TokenSet(access_token, refresh_token, expires_at),
+            self._http,
+            self._apps.get(integration),
+            self._clock,
+        )
+        warnings: list[str] = []
+        try:
+            identity = await self._identify(integration, tokens)
+        except (UpstreamAuthError, UpstreamPermissionDenied) as exc:
+            raise CredentialInvalid(
+                f"The {integration} account refused these tokens: {exc}",
+                field="accessToken",
+            ) from exc
+        except UpstreamError as exc:
+            # The provider is down or slow: keep the tokens, the first sync will tell.
+            warnings.append(f"The tokens could not be checked with {integration}: {exc}")
+            identity = None
+        if identity is not None and account_email is None:
+            account_email = identity.email
+        final = tokens.current
+        credential = await self.add(
+            project_id,
+            user_id,
+            integration,
+            access_token=final.access_token,
+            refresh_token=final.refresh_token,
+            expires_at=final.expires_at,
+            scopes=scopes,
+            account_email=account_email,
+        )
+        return Imported(credential, warnings)
+
+    async def _identify(self, integration: str, tokens: TokenSource) -> Identity | None:
+        spec = None if self._registry is None else self._registry.get(integration)
+        if spec is None or spec.identify is None:
+            return None
+        api_url = self._api_urls.get(integration, spec.default_api_url)
+        ctx = ConnectorContext(http=self._http, auth=OAuthBearer(tokens), api_url=api_url)
+        return await spec.identify(ctx)
 
     async def add(
         self,
@@ -165,6 +249,41 @@ class CredentialService:
             "credential.refreshed", credential_id=cid, rotated=tokens.refresh_token is not None
         )
         return tokens.access_token
+
+
+class _ImportedTokens:
+    """The `TokenSource` of tokens not stored yet: refreshed in memory, at most once."""
+
+    def __init__(
+        self,
+        tokens: TokenSet,
+        http: httpx.AsyncClient,
+        app: OAuthApp | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.current = tokens
+        self._http = http
+        self._app = app
+        self._clock = clock
+        self._refreshed = False
+
+    async def access_token(self) -> str:
+        expires_at = self.current.expires_at
+        if expires_at is not None and expires_at - REFRESH_MARGIN <= self._clock():
+            return await self.refreshed_token(self.current.access_token)
+        return self.current.access_token
+
+    async def refreshed_token(self, rejected: str) -> str:
+        refresh = self.current.refresh_token
+        if self._refreshed or refresh is None or self._app is None:
+            return self.current.access_token  # nothing newer: the provider's 401 stands
+        self._refreshed = True
+        fresh = await refresh_tokens(self._http, self._app, refresh, self._clock())
+        # A provider that does not rotate refresh tokens sends none back: keep the one given.
+        self.current = TokenSet(
+            fresh.access_token, fresh.refresh_token or refresh, fresh.expires_at
+        )
+        return fresh.access_token
 
 
 class CredentialTokens:

@@ -71,3 +71,6 @@ class OutboxItem:
     payload: str
     attempts: int
     created_at: datetime
+    status: str = "pending"
+    """`pending` (in order behind its sync's earlier events) or `parked` (on its own)."""
+    first_failed_at: datetime | None = None

@@ -9,7 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from syncline.sandbox.drive_errors import DriveError, auth_error, bad_value, error, not_found
+from syncline.sandbox.drive_auth import DRIVE_SCOPES
+from syncline.sandbox.drive_errors import (
+    DriveError,
+    auth_error,
+    bad_value,
+    error,
+    insufficient_scopes,
+    not_found,
+)
 from syncline.sandbox.drive_export import EXPORT_FORMATS, export_bytes
 from syncline.sandbox.drive_model import DriveFile
 from syncline.sandbox.drive_params import flag, json_response, mask, page_size, required
@@ -104,7 +112,9 @@ class DriveApi:
     # -- helpers -------------------------------------------------------------------------
 
     def _context(self, request: Request) -> RenderContext:
-        user, _ = authenticate(self.state, request)
+        user, scopes = authenticate(self.state, request)
+        if not DRIVE_SCOPES.intersection(scopes):
+            raise insufficient_scopes()
         return RenderContext(self.state, user, str(request.base_url).rstrip("/"))
 
     def _file(self, request: Request, ctx: RenderContext, *, all_drives: bool) -> DriveFile:

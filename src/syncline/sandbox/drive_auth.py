@@ -11,9 +11,25 @@ from dataclasses import dataclass
 
 from syncline.types import JSONObject
 
-__all__ = ["DIRECTORY_SCOPES", "DRIVE_SCOPE", "OAuthGrants"]
+__all__ = ["DIRECTORY_SCOPES", "DRIVE_SCOPE", "DRIVE_SCOPES", "OAuthGrants"]
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
+DRIVE_SCOPES = frozenset(
+    f"https://www.googleapis.com/auth/{name}"
+    for name in (
+        "drive",
+        "drive.readonly",
+        "drive.file",
+        "drive.metadata",
+        "drive.metadata.readonly",
+        "drive.appdata",
+        "drive.apps.readonly",
+        "drive.photos.readonly",
+    )
+)
+"""Any of these lets a token call Drive v3 (`about.get` accepts each); without one Drive answers
+403 `insufficientPermissions`."""
+
 DIRECTORY_SCOPES = frozenset(
     {
         "https://www.googleapis.com/auth/admin.directory.group.readonly",

@@ -637,6 +637,15 @@ class DriveState:
             yield folder
             parent = folder.parent
 
+    def visible_files(self, user: str) -> list[DriveFile]:
+        """Every untrashed item `user` sees (My Drive and shared drives), oldest first."""
+        with self.lock:
+            return [
+                f
+                for f in self._files.values()
+                if not f.trashed and not f.is_root and self.can_see(f, user)
+            ]
+
     def lookup(self, file_id: str, user: str, *, all_drives: bool) -> DriveFile | None:
         """What `files.get` may return: visible to `user`, shared drives only if supported."""
         if file_id == "root":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -21,6 +21,7 @@ from syncline.domain.notifications import (
     LogEntry,
     Notice,
     OutboxItem,
+    iso,
     record_notice,
     webhook_body,
 )
@@ -48,6 +49,7 @@ from syncline.store.tables import (
 from syncline.types import Checkpoint, JSONObject
 
 __all__ = [
+    "Delivery",
     "LiveRecord",
     "NewCredential",
     "NewSync",
@@ -132,6 +134,15 @@ class Progress:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed event and its project's endpoint (None when the project has none)."""
+
+    item: OutboxItem
+    url: str | None
+    secret_enc: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class LiveRecord:
     data: str
     """The record's JSON text."""
@@ -183,6 +194,18 @@ def _sync_from_row(row: Row[Any]) -> Sync:
     )
 
 
+def _project_from_row(row: Row[Any]) -> Project:
+    m = row._mapping
+    return Project(
+        id=m["id"],
+        name=m["name"],
+        public_key_pem=m["public_key_pem"],
+        webhook_url=m["webhook_url"],
+        webhook_secret_enc=m["webhook_secret_enc"],
+        created_at=m["created_at"],
+    )
+
+
 def _credential_from_row(row: Row[Any]) -> Credential:
     m = row._mapping
     return Credential(
@@ -198,15 +221,32 @@ def _credential_from_row(row: Row[Any]) -> Credential:
     )
 
 
-def _tombstone(rid: str, external_id: str) -> str:
-    return _dumps({"id": rid, "externalId": external_id, "deleted": True})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _record_json(rid: str, data: JSONObject) -> str:
-    """The stored record: `id` first, then the connector's fields in its order."""
+@dataclass(frozen=True, slots=True)
+class _WriteTime:
+    """When a page is written: `changed_at_ms` and the records' `syncedAt`, the same instant."""
+
+    ms: int
+    iso: str
+
+    @classmethod
+    def of(cls, now: datetime) -> _WriteTime:
+        ms = int(now.timestamp() * 1000)
+        return cls(ms, iso(_EPOCH + timedelta(milliseconds=ms)))
+
+
+def _tombstone(rid: str, external_id: str, at: _WriteTime) -> str:
+    return _dumps({"id": rid, "externalId": external_id, "deleted": True, "syncedAt": at.iso})
+
+
+def _record_json(rid: str, data: JSONObject, at: _WriteTime) -> str:
+    """The stored record: `id` first, the connector's fields in its order, then `syncedAt`."""
+    synced = '"syncedAt":"' + at.iso + '"}'
     if not data:
-        return _dumps({"id": rid})
-    return '{"id":"' + rid + '",' + _dumps(data)[1:]
+        return '{"id":"' + rid + '",' + synced
+    return '{"id":"' + rid + '",' + _dumps(data)[1:-1] + "," + synced
 
 
 # Both statements take the same tuple: the columns, then the key (sync_id, record_id).
@@ -265,10 +305,10 @@ def _record_row(
     access: str | None,
     seq: int,
     generation: int,
-    now_ms: int,
+    at: _WriteTime,
 ) -> tuple[object, ...]:
     """A live record as the tuple `_INSERT_RECORDS` and `_UPDATE_RECORDS` take."""
-    data = _record_json(rid, item.data)
+    data = _record_json(rid, item.data, at)
     return (
         seq,
         item.external_id,
@@ -276,7 +316,7 @@ def _record_row(
         False,
         item.is_folder,
         generation,
-        now_ms,
+        at.ms,
         data,
         access,
         sync_id,
@@ -285,10 +325,10 @@ def _record_row(
 
 
 def _tombstone_row(
-    sync_id: str, rid: str, external_id: str, seq: int, generation: int, now_ms: int
+    sync_id: str, rid: str, external_id: str, seq: int, generation: int, at: _WriteTime
 ) -> tuple[object, ...]:
-    data = _tombstone(rid, external_id)
-    return (seq, external_id, "", True, False, generation, now_ms, data, None, sync_id, rid)
+    data = _tombstone(rid, external_id, at)
+    return (seq, external_id, "", True, False, generation, at.ms, data, None, sync_id, rid)
 
 
 class Store:
@@ -301,33 +341,67 @@ class Store:
     # ----------------------------------------------------------------------------- projects
 
     @atomic
-    async def save_project(self, project: Project, now: datetime) -> None:
-        """Create the project or replace its key and webhook settings."""
-        values = {
-            "name": project.name,
-            "public_key_pem": project.public_key_pem,
-            "webhook_url": project.webhook_url,
-            "webhook_secret_enc": project.webhook_secret_enc,
-            "updated_at": now,
-        }
-        stmt = self.db.upsert(projects).values(id=project.id, created_at=now, **values)
+    async def create_project(self, project: Project, now: datetime) -> bool:
+        """Insert the project; False (and nothing changed) if one with its id exists."""
+        stmt = self.db.upsert(projects).values(
+            id=project.id,
+            name=project.name,
+            public_key_pem=project.public_key_pem,
+            webhook_url=project.webhook_url,
+            webhook_secret_enc=project.webhook_secret_enc,
+            created_at=project.created_at,
+            updated_at=now,
+        )
         async with self.db.write() as conn:
-            await conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+            inserted = await conn.execute(stmt.on_conflict_do_nothing().returning(projects.c.id))
+            return inserted.first() is not None
+
+    @atomic
+    async def set_webhook(
+        self, project_id: str, url: str | None, secret_enc: str | None, now: datetime
+    ) -> int:
+        """Set (or, with None, remove) the project's webhook endpoint.
+
+        Events held for want of a URL are due again once one is set, oldest first; returns how
+        many were released.
+        """
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(projects)
+                .where(projects.c.id == project_id)
+                .values(webhook_url=url, webhook_secret_enc=secret_enc, updated_at=now)
+            )
+            if url is None:
+                return 0
+            released = await conn.execute(
+                update(outbox)
+                .where(outbox.c.project_id == project_id, outbox.c.status == "held")
+                .values(status="pending", next_attempt_at=now, lease_until=None)
+            )
+            return released.rowcount
 
     async def get_project(self, project_id: str) -> Project | None:
         async with self.db.read() as conn:
             row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return Project(
-            id=m["id"],
-            name=m["name"],
-            public_key_pem=m["public_key_pem"],
-            webhook_url=m["webhook_url"],
-            webhook_secret_enc=m["webhook_secret_enc"],
-            created_at=m["created_at"],
+        return None if row is None else _project_from_row(row)
+
+    async def list_projects(self) -> list[Project]:
+        async with self.db.read() as conn:
+            rows = await conn.execute(select(projects).order_by(projects.c.created_at))
+            return [_project_from_row(r) for r in rows]
+
+    async def waiting_events(self) -> dict[str, dict[str, int]]:
+        """Undelivered events by project and status (`pending`, `held`, `parked`)."""
+        query = (
+            select(outbox.c.project_id, outbox.c.status, func.count())
+            .where(outbox.c.status.in_(["pending", "held", "parked"]))
+            .group_by(outbox.c.project_id, outbox.c.status)
         )
+        found: dict[str, dict[str, int]] = {}
+        async with self.db.read() as conn:
+            for project_id, status, count in await conn.execute(query):
+                found.setdefault(project_id, {})[status] = int(count)
+        return found
 
     # -------------------------------------------------------------------------- credentials
 
@@ -736,7 +810,7 @@ class Store:
             latest[item.external_id] = item  # an upstream page may repeat an item: last wins
         gone = {ext for ext in deletions if ext not in latest}
         ids = {ext: record_id(sync_id, ext) for ext in (*latest, *gone)}
-        now_ms = int(now.timestamp() * 1000)
+        at = _WriteTime.of(now)
 
         if run.initial and not gone:
             return await self._insert_page(run, now, list(latest.values()), progress)
@@ -784,7 +858,7 @@ class Store:
                         stamps.append(rid)
                     continue
                 seq += 1
-                row = _record_row(sync_id, rid, item, digest, access, seq, run.generation, now_ms)
+                row = _record_row(sync_id, rid, item, digest, access, seq, run.generation, at)
                 if known is None:
                     inserts.append(row)
                     total += 1
@@ -812,7 +886,7 @@ class Store:
                 deleted += 1
                 dropped.append(rid)
                 moved.append(known[3])
-                changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
+                changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, at))
                 notices.append(record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline))
 
             # Plain driver executemany: this is the hot path of every sync.
@@ -890,7 +964,7 @@ class Store:
         was taken before the listing began.
         """
         sync_id = run.sync.id
-        now_ms = int(now.timestamp() * 1000)
+        at = _WriteTime.of(now)
         async with self.db.write() as conn:
             seq, total, active = await self._claim_page(conn, run, now)
             rows = []
@@ -903,7 +977,7 @@ class Store:
                 if access is not None:
                     with_access.append((rid, item))
                 rows.append(
-                    _record_row(sync_id, rid, item, digest, access, seq, run.generation, now_ms)
+                    _record_row(sync_id, rid, item, digest, access, seq, run.generation, at)
                 )
             added = 0
             if rows:
@@ -990,7 +1064,7 @@ class Store:
         """Tombstone, batch by batch, the active records the finished full listing did not see."""
         sync_id = run.sync.id
         swept = 0
-        now_ms = int(now.timestamp() * 1000)
+        at = _WriteTime.of(now)
         while True:
             async with self.db.write() as conn:
                 seq, _total, active = await self._claim_page(conn, run, now)
@@ -1012,7 +1086,7 @@ class Store:
                 first_seq = seq + 1
                 for rid, ext, _old in rows:
                     seq += 1
-                    changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, now_ms))
+                    changes.append(_tombstone_row(sync_id, rid, ext, seq, run.generation, at))
                     notices.append(
                         record_notice(WebhookEvent.RECORD_DELETED, rid, run.sync.pipeline)
                     )
@@ -1140,7 +1214,7 @@ class Store:
     @atomic
     async def claim_deliveries(
         self, now: datetime, limit: int, lease_for: timedelta, *, per_sync: int = 1
-    ) -> list[tuple[OutboxItem, str | None, str | None]]:
+    ) -> list[Delivery]:
         """Lease due events, with their project's endpoint: for up to `limit` syncs whose oldest
         pending event is due, that event and up to `per_sync - 1` events after it, in order.
 
@@ -1171,21 +1245,43 @@ class Store:
                 .subquery()
             )
             batch = select(queued.c.id).where(queued.c.rank <= per_sync)
-            rows = (
-                await conn.execute(
-                    select(outbox, projects.c.webhook_url, projects.c.webhook_secret_enc)
-                    .join(projects, projects.c.id == outbox.c.project_id, isouter=True)
-                    .where(outbox.c.id.in_(batch))
-                    .order_by(outbox.c.id)
-                )
-            ).all()
+            return await self._lease_deliveries(conn, batch, now + lease_for)
+
+    @atomic
+    async def claim_parked(self, now: datetime, limit: int, lease_for: timedelta) -> list[Delivery]:
+        """Lease up to `limit` parked events that are due; each is retried on its own."""
+        free = or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now)
+        due = self.db.skip_locked(
+            select(outbox.c.id)
+            .where(outbox.c.status == "parked", outbox.c.next_attempt_at <= now, free)
+            .order_by(outbox.c.next_attempt_at)
+            .limit(limit)
+        )
+        async with self.db.write() as conn:
+            ids = [r[0] for r in await conn.execute(due)]
+            if not ids:
+                return []
+            return await self._lease_deliveries(conn, ids, now + lease_for)
+
+    async def _lease_deliveries(
+        self, conn: AsyncConnection, ids: Any, until: datetime
+    ) -> list[Delivery]:
+        """Lease the events `ids` (a list or a subquery) and read them with their endpoints."""
+        rows = (
             await conn.execute(
-                update(outbox)
-                .where(outbox.c.id.in_([r._mapping["id"] for r in rows]))
-                .values(lease_until=now + lease_for)
+                select(outbox, projects.c.webhook_url, projects.c.webhook_secret_enc)
+                .join(projects, projects.c.id == outbox.c.project_id, isouter=True)
+                .where(outbox.c.id.in_(ids))
+                .order_by(outbox.c.id)
             )
+        ).all()
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([r._mapping["id"] for r in rows]))
+            .values(lease_until=until)
+        )
         return [
-            (
+            Delivery(
                 OutboxItem(
                     id=m["id"],
                     event_id=m["event_id"],
@@ -1195,12 +1291,49 @@ class Store:
                     payload=m["payload"],
                     attempts=m["attempts"],
                     created_at=m["created_at"],
+                    status=m["status"],
+                    first_failed_at=m["first_failed_at"],
                 ),
                 m["webhook_url"],
                 m["webhook_secret_enc"],
             )
             for m in (r._mapping for r in rows)
         ]
+
+    @atomic
+    async def hold_deliveries(self, items: Sequence[OutboxItem], now: datetime) -> None:
+        """Keep events whose project has no webhook URL until one is set (`set_webhook`), and
+        say so once per sync in its event log."""
+        if not items:
+            return
+        by_sync: dict[str, list[OutboxItem]] = {}
+        for item in items:
+            by_sync.setdefault(item.sync_id, []).append(item)
+        async with self.db.write() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([i.id for i in items]))
+                .values(status="held", lease_until=None)
+            )
+            for sync_id, held in by_sync.items():
+                row = (await conn.execute(select(syncs).where(syncs.c.id == sync_id))).first()
+                if row is None:
+                    continue
+                sync = _sync_from_row(row)
+                entry = LogEntry(
+                    SyncEvent.WEBHOOK_DELIVERY_HELD,
+                    SyncType.INCREMENTAL,
+                    sync.status,
+                    error={
+                        "message": (
+                            f"Project {sync.project_id} has no webhook URL: {len(held)} "
+                            f"event{'s are' if len(held) != 1 else ' is'} kept and will be "
+                            "delivered once one is set (syncline projects set-webhook)."
+                        ),
+                        "eventIds": [i.event_id for i in held],
+                    },
+                )
+                await self._add_log(conn, sync, str(uuid.uuid4()), [entry], now)
 
     @atomic
     async def delivered(self, ids: list[int], now: datetime) -> None:
@@ -1243,21 +1376,23 @@ class Store:
         status: str,
         next_attempt_at: datetime | None = None,
         error: str | None = None,
-        log: tuple[Sync, LogEntry] | None = None,
+        log: tuple[Sync, Sequence[LogEntry]] | None = None,
     ) -> None:
-        """Record an undelivered attempt: retry at `next_attempt_at`, failed, or skipped."""
+        """Record a failed attempt: retry at `next_attempt_at` (`pending` or `parked`), or
+        `failed` for good."""
         values: dict[str, object] = {
             "status": status,
-            "attempts": item.attempts + (0 if status == "skipped" else 1),
+            "attempts": item.attempts + 1,
             "lease_until": None,
             "last_error": error,
+            "first_failed_at": item.first_failed_at or now,
         }
         if next_attempt_at is not None:
             values["next_attempt_at"] = next_attempt_at
         async with self.db.write() as conn:
             await conn.execute(update(outbox).where(outbox.c.id == item.id).values(**values))
             if log is not None:
-                await self._add_log(conn, log[0], str(uuid.uuid4()), [log[1]], now)
+                await self._add_log(conn, log[0], str(uuid.uuid4()), log[1], now)
 
     async def outbox_counts(self) -> dict[str, int]:
         query = select(outbox.c.status, func.count()).group_by(outbox.c.status)

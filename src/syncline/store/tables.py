@@ -182,6 +182,9 @@ record_blocks = Table(
     Column("live", BigInteger, nullable=False),
 )
 
+# Status: `pending` (due at next_attempt_at, in order per sync), `held` (the project has no
+# webhook URL: kept until one is set), `parked` (failed past SYNCLINE_WEBHOOK_BLOCK_AFTER: retried
+# on its own, out of order), `delivered`, `failed` (gave up), `skipped` (before migration 0005).
 outbox = Table(
     "outbox",
     metadata,
@@ -198,6 +201,9 @@ outbox = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("lease_until", UTCDateTime, nullable=True),
     Column("last_error", Text, nullable=True),
+    # When the event first failed: past SYNCLINE_WEBHOOK_BLOCK_AFTER it is parked, so the
+    # events behind it flow.
+    Column("first_failed_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
     Index(None, "status", "sync_id", "id"),

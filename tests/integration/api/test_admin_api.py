@@ -267,19 +267,44 @@ async def test_unknown_projects_are_404(h):
     assert None is await h.runtime.store.get_project(missing)
 
 
-async def test_delete_webhook_stops_deliveries(h):
-    """After DELETE the project has no endpoint and new events are skipped, not sent."""
+async def test_delete_webhook_holds_events_until_a_url_is_set_again(h):
+    """After DELETE the project has no endpoint: its events are kept (held, and the event log
+    says so), not sent and not lost; once a URL is set again they are delivered in order."""
     response = await h.api.delete(f"/admin/projects/{h.project_id}/webhook", headers=ADMIN)
+    h.drive.add_file("a.txt")
     await h.connect()
-    await h.enable()
+    sync = await h.enable()
     await h.settle()
+    h.drive.add_file("b.txt")
+    await h.trigger(sync["id"])
+    await h.settle()
+    events = (await h.api.get(f"/api/syncs/{sync['id']}/events", headers=h.auth())).json()
+    held = [e for e in events["data"] if e["syncEvent"] == "WEBHOOK_DELIVERY_HELD"]
+    project = await h.runtime.store.get_project(h.project_id)
+    assert project is not None
+    nothing_sent = list(h.receiver.deliveries)
+
+    allow = DestinationPolicy(allow_private=True)
+    services = h.runtime.app.state.services
+    assert services.admin is not None
+    h.runtime.app.state.services = replace(
+        services, admin=replace(services.admin, destinations=allow)
+    )
+    put = await h.api.put(
+        f"/admin/projects/{h.project_id}/webhook",
+        headers=ADMIN,
+        json={"url": f"{h.receiver_server.url}/webhooks", "secret": h.receiver.secret},
+    )
+    await h.deliver()
 
     assert 200 == response.status_code
     assert None is response.json()["webhookUrl"]
-    project = await h.runtime.store.get_project(h.project_id)
-    assert project is not None
     assert (None, None) == (project.webhook_url, project.webhook_secret_enc)
-    assert [] == h.receiver.deliveries
+    assert [] == nothing_sent
+    assert 2 == len(held)  # one per claimed batch: the sync_complete, then the record_created
+    assert "no webhook URL" in held[-1]["error"]["message"]
+    assert 200 == put.status_code, put.text
+    assert ["sync_complete", "record_created"] == [e["event"] for e in h.receiver.events()]
 
 
 async def test_delivery_refuses_a_destination_that_rebinds_to_loopback(h):

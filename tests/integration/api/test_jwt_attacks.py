@@ -138,7 +138,7 @@ async def test_foreign_keys_and_key_confusion_are_refused(h):
     other = generate_signing_key("RS256")
     ec_project = generate_signing_key("ES256")
     ec_id = str(uuid.uuid4())
-    await h.runtime.store.save_project(
+    await h.runtime.store.create_project(
         Project(ec_id, "ec", ec_project.public_pem, None, None, datetime.now(UTC)),
         datetime.now(UTC),
     )

@@ -85,7 +85,7 @@ class World:
         project_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         project = Project(project_id, "other", signing.public_pem, None, None, now)
-        await self.h.runtime.store.save_project(project, now)
+        await self.h.runtime.store.create_project(project, now)
         return {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project_id, user)}"}
 
     async def alice_state(self) -> dict[str, Any]:

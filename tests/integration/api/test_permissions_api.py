@@ -260,7 +260,7 @@ async def test_another_users_or_projects_sync_is_not_found(world):
     other_project = str(uuid.uuid4())
     pem = h.runtime.settings.signing_public_key
     assert pem is not None
-    await h.runtime.store.save_project(
+    await h.runtime.store.create_project(
         Project(other_project, "other", pem, None, None, h.clock()), h.clock()
     )
     foreign = mint_user_token(h.private_pem, other_project, "user-1")

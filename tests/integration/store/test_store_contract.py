@@ -93,7 +93,8 @@ async def test_keyset_pages_cover_the_feed_once(store):
 
 
 async def test_deletion_leaves_a_tombstone(store):
-    """A deleted record stays in the feed as {id, externalId, deleted: true}; counts follow."""
+    """A deleted record stays in the feed as {id, externalId, deleted: true, syncedAt} (when it
+    was deleted); counts follow."""
     sync = await _sync(store)
     run = await _leased(store, sync)
     await store.commit_page(run, NOW, upserts=_items("a", "b"), progress=PROGRESS)
@@ -102,7 +103,8 @@ async def test_deletion_leaves_a_tombstone(store):
     fresh = await store.get_sync(sync.id)
 
     assert 1 == counts.deleted
-    assert [{"id": record_id(sync.id, "a"), "externalId": "a", "deleted": True}] == [
+    tombstone = {"id": record_id(sync.id, "a"), "externalId": "a", "deleted": True}
+    assert [{**tombstone, "syncedAt": "2026-11-28T12:00:00.000Z"}] == [
         orjson.loads(r) for r in page.rows
     ]
     assert (2, 1) == (fresh.total_records, fresh.active_records)
@@ -154,11 +156,11 @@ async def test_outbox_delivers_each_sync_in_order(store):
     first = await store.claim_deliveries(NOW, 10, LEASE)
     assert 1 == len(first)
     assert [] == await store.claim_deliveries(NOW, 10, LEASE)
-    await store.finish_delivery(first[0][0], NOW, status="delivered")
+    await store.delivered([first[0].item.id], NOW)
     second = await store.claim_deliveries(NOW, 10, LEASE)
 
     assert [record_id(sync.id, "a"), record_id(sync.id, "b")] == [
-        orjson.loads(item.payload)["data"]["recordId"] for item, _, _ in (*first, *second)
+        orjson.loads(d.item.payload)["data"]["recordId"] for d in (*first, *second)
     ]
 
 

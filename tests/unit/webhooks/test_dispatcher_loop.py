@@ -11,7 +11,7 @@ import httpx
 from syncline.crypto import SecretBox, generate_key
 from syncline.domain.notifications import OutboxItem
 from syncline.errors import StoreError
-from syncline.store.store import Store
+from syncline.store.store import Delivery, Store
 from syncline.webhooks.destinations import DestinationPolicy
 from syncline.webhooks.dispatcher import Dispatcher
 
@@ -37,7 +37,10 @@ class _FlakyStore:
             attempts=0,
             created_at=datetime.now(UTC),
         )
-        return [(item, "http://hooks.test/in", self.box.encrypt("whsec_" + "A" * 32))]
+        return [Delivery(item, "http://hooks.test/in", self.box.encrypt("whsec_" + "A" * 32))]
+
+    async def claim_parked(self, *_: Any, **__: Any) -> list[Any]:
+        return []
 
     async def delivered(self, ids: list[int], _now: datetime) -> None:
         if ids:

@@ -98,8 +98,9 @@ async def set_webhook(
         raise InvalidInput(
             f"url is refused: {exc}.", field="url", code="WEBHOOK_URL_REFUSED"
         ) from exc
-    updated = replace(project, webhook_url=body.url, webhook_secret_enc=admin.box.encrypt(secret))
-    await services.store.save_project(updated, admin.clock())
+    secret_enc = admin.box.encrypt(secret)
+    updated = replace(project, webhook_url=body.url, webhook_secret_enc=secret_enc)
+    await services.store.set_webhook(project_id, body.url, secret_enc, admin.clock())
     return {**_public(updated), "webhookSecret": secret}
 
 
@@ -107,11 +108,10 @@ async def set_webhook(
 async def delete_webhook(
     project_id: str, admin: AdminDep, services: ServicesDep
 ) -> dict[str, object]:
-    """Remove the project's webhook endpoint; its pending events are skipped, not sent."""
+    """Remove the project's webhook endpoint; its events are kept until one is set again."""
     project = await _project(services.store, project_id)
-    updated = replace(project, webhook_url=None, webhook_secret_enc=None)
-    await services.store.save_project(updated, admin.clock())
-    return _public(updated)
+    await services.store.set_webhook(project_id, None, None, admin.clock())
+    return _public(replace(project, webhook_url=None, webhook_secret_enc=None))
 
 
 def _check_secret(secret: str) -> None:

@@ -10,8 +10,8 @@ from syncline.api.errors import documented
 from syncline.api.schemas import (
     CredentialCreate,
     CredentialDeleted,
+    CredentialImported,
     CredentialList,
-    CredentialPublic,
     Me,
 )
 from syncline.domain.credentials import Credential
@@ -36,7 +36,7 @@ def _public(credential: Credential) -> dict[str, object]:
     "/api/credentials",
     status_code=201,
     response_model=None,
-    responses={201: {"model": CredentialPublic}, **documented(400, 422)},
+    responses={201: {"model": CredentialImported}, **documented(400, 422)},
 )
 async def create_credential(
     body: CredentialCreate, principal: PrincipalDep, services: ServicesDep
@@ -47,7 +47,7 @@ async def create_credential(
             field="integration",
             code="UNKNOWN_INTEGRATION",
         )
-    credential = await services.syncs.credentials.add(
+    imported = await services.syncs.credentials.import_tokens(
         principal.project_id,
         principal.user_id,
         body.integration,
@@ -57,7 +57,10 @@ async def create_credential(
         scopes=body.scopes,
         account_email=body.account_email,
     )
-    return _public(credential)
+    answer = _public(imported.credential)
+    if imported.warnings:
+        answer["warnings"] = imported.warnings
+    return answer
 
 
 @router.get("/api/credentials", response_model=None, responses={200: {"model": CredentialList}})

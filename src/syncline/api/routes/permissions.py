@@ -57,7 +57,12 @@ def _object(value: str) -> str:
     return value
 
 
+ROLE_ALIASES = {"reader": "can_read", "writer": "can_write", "owner": "is_owner"}
+"""Roles of Paragon's earlier Permissions API, accepted for the current ones."""
+
+
 def _role(value: str) -> str:
+    value = ROLE_ALIASES.get(value, value)
     if value not in ROLES:
         raise InvalidInput(
             f"role must be one of {', '.join(ROLES)}, not {value!r}.",

@@ -10,7 +10,13 @@ import httpx
 import orjson
 from pydantic import BaseModel
 
-from syncline.connectors.base import ConnectorContext, ConnectorSpec, Download, Scope
+from syncline.connectors.base import (
+    ConnectorContext,
+    ConnectorSpec,
+    Download,
+    Identity,
+    Scope,
+)
 from syncline.connectors.googledrive.config import GoogleDriveConfig
 from syncline.connectors.googledrive.errors import error_reasons, raise_for_drive
 from syncline.connectors.googledrive.normalize import (
@@ -582,6 +588,22 @@ def _parse_folder_checkpoint(checkpoint: Checkpoint) -> tuple[list[str], str | N
     return [str(folder) for folder in folders], token or None, drive_id or None
 
 
+async def identify(ctx: ConnectorContext) -> Identity:
+    """The account's email and name (`about.get` with `fields=user`, Drive's cheapest call).
+
+    Raises:
+        UpstreamAuthError: Drive refused the token, even after one refresh.
+        UpstreamPermissionDenied: the token lacks a Drive scope.
+    """
+    url = f"{ctx.api_url.rstrip('/')}/drive/v3/about"
+    async with map_transport_errors():
+        response = await ctx.http.get(url, params={"fields": "user"}, auth=ctx.auth)
+    raise_for_drive(response)
+    user = _json_object(response).get("user")
+    user = user if isinstance(user, dict) else {}
+    return Identity(email=_str(user, "emailAddress"), name=_str(user, "displayName"))
+
+
 def _build(config: BaseModel, ctx: ConnectorContext) -> GoogleDriveConnector:
     if not isinstance(config, GoogleDriveConfig):
         config = GoogleDriveConfig.model_validate(config.model_dump(by_alias=True))
@@ -596,4 +618,5 @@ spec = ConnectorSpec(
     default_token_url="https://oauth2.googleapis.com/token",  # noqa: S106 - a URL, not a secret
     default_auth_url="https://accounts.google.com/o/oauth2/v2/auth",
     build=_build,
+    identify=identify,
 )
