@@ -25,6 +25,7 @@ from starlette.routing import Route
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.console import command_name
+from syncline.crypto import generate_key
 from syncline.domain.ids import record_id, sync_id
 from syncline.errors import ConfigError
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
@@ -195,6 +196,8 @@ def run_demo(
             signing_public_key=signing.public_pem,
             webhook_url=f"{hooks.url}/webhooks",
             webhook_secret=secret,
+            secret_key=generate_key(),  # the directory is cleared at each start anyway
+            log_level=os.environ.get("SYNCLINE_LOG_LEVEL", "warning"),
         )
         base = f"http://{settings.host}:{api_port}"
         (workdir / STATE_FILE).write_bytes(

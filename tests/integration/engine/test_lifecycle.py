@@ -97,6 +97,7 @@ async def test_incremental_changes_reach_cursor_and_webhooks(h):
         "id": record_id(sync["id"], trash),
         "externalId": trash,
         "deleted": True,
+        "syncedAt": by_id[trash]["syncedAt"],
     }
     assert by_id[gone]["deleted"] is True
     assert [record_id(sync["id"], new)] == [
