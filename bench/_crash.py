@@ -535,8 +535,10 @@ def enable(api: Api, drive: DriveState, users: list[User]) -> None:
         sync = {"integration": "googledrive", "pipeline": "files"}
         user.sync_id = api.call(user.name, "POST", "/api/syncs", json=sync)["id"]
 
+    # The biggest drives last: their initial syncs are the ones still running when the chaos
+    # starts, for its first kill to hit (enabling checks each credential with the sandbox).
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(one, users))
+        list(pool.map(one, sorted(users, key=lambda u: len(u.files))))
 
 
 def settle(chaos: Chaos, since: datetime, timeout: float) -> bool:

@@ -68,8 +68,8 @@ async def _warn_if_refused(url: str, settings: Settings) -> None:
         await DestinationPolicy().check(url)
     except DestinationRefused as exc:
         print(
-            f"warning: {exc}.\n         Deliveries to this URL will fail until the server runs "
-            f"with {ALLOW_SETTING}=true (fine for a receiver on this machine or network).",
+            f"warning: {exc}.\n  The URL is stored all the same; deliveries to it fail (and are "
+            f"retried) until the server runs with {ALLOW_SETTING}=true.",
             file=sys.stderr,
         )
 
@@ -417,4 +417,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         code = 2
     except KeyboardInterrupt:
         code = 130
+    except BrokenPipeError:
+        # The reader went away (`syncline projects show P | head`): not an error of ours.
+        # Point stdout at /dev/null so the flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     sys.exit(code or 0)
