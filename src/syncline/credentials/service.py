@@ -72,10 +72,8 @@ class CredentialService:
         project_id: str,
         user_id: str,
         integration: str,
+        given: TokenSet,
         *,
-        access_token: str,
-        refresh_token: str | None,
-        expires_at: datetime | None,
         scopes: list[str],
         account_email: str | None,
     ) -> Imported:
@@ -86,12 +84,7 @@ class CredentialService:
         Raises:
             CredentialInvalid: the provider refused the tokens; the message says why.
         """
-        tokens = _ImportedTokens(
-            TokenSet(access_token, refresh_token, expires_at),
-            self._http,
-            self._apps.get(integration),
-            self._clock,
-        )
+        tokens = _ImportedTokens(given, self._http, self._apps.get(integration), self._clock)
         warnings: list[str] = []
         try:
             identity = await self._identify(integration, tokens)

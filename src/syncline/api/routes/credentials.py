@@ -14,7 +14,7 @@ from syncline.api.schemas import (
     CredentialList,
     Me,
 )
-from syncline.domain.credentials import Credential
+from syncline.domain.credentials import Credential, TokenSet
 from syncline.domain.notifications import iso
 from syncline.errors import InvalidInput
 
@@ -51,9 +51,7 @@ async def create_credential(
         principal.project_id,
         principal.user_id,
         body.integration,
-        access_token=body.access_token,
-        refresh_token=body.refresh_token,
-        expires_at=body.expires_at,
+        TokenSet(body.access_token, body.refresh_token, body.expires_at),
         scopes=body.scopes,
         account_email=body.account_email,
     )
