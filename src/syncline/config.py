@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     """API requests served at once per process; more are answered 429 with Retry-After."""
     admin_token: str | None = None
     """Bearer token of the operator's admin API (`/admin/...`); unset: the admin API is off."""
+    group_membership_max_age: str = "10m"
+    """Group (and shared-drive) memberships older than this are read again by any run; 0: by
+    every incremental."""
     webhook_block_after: str = "1h"
     """How long one event of a sync may fail before it is parked and the events behind it flow."""
     allow_private_webhooks: bool = False
@@ -56,11 +59,15 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(allowed)} (at least 3h)")
         return value
 
-    @field_validator("webhook_block_after")
+    @field_validator("webhook_block_after", "group_membership_max_age")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_duration(value)
         return value
+
+    @property
+    def membership_max_age(self) -> timedelta:
+        return parse_duration(self.group_membership_max_age)
 
     @property
     def block_after(self) -> timedelta:

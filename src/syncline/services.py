@@ -186,12 +186,11 @@ class SyncService:
                 code="SYNC_NOT_RUNNABLE",
             )
         requested = SyncType.FULL if kind == "full" else SyncType.INCREMENTAL
-        values: dict[str, object] = {"next_run_at": self._clock()}
-        if sync.initial_completed_at is not None and sync.requested_run is not SyncType.FULL:
-            values["requested_run"] = requested
-        await self._store.update_sync(sid, self._clock(), **values)
+        # A request of its own, folded in by the next claim: it never waits for a page a run is
+        # writing, and concurrent requests cannot undo a full one.
+        await self._store.request_run(sid, requested, self._clock())
         self._wake()
-        return await self.get(project_id, user_id, sid)
+        return sync
 
     async def delete(self, project_id: str, user_id: str, sid: str) -> None:
         await self.get(project_id, user_id, sid)

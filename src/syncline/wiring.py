@@ -184,6 +184,7 @@ async def build_runtime(
         lease_for=_seconds(settings.lease_seconds),
         full_interval=settings.full_interval,
         max_delete_fraction=settings.max_delete_fraction,
+        membership_refresh=settings.membership_max_age,
     )
     runner = SyncRunner(store, registry, credentials, http, urls, clock, engine_settings)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

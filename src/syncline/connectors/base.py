@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import httpx
@@ -94,6 +95,28 @@ class PermissionsReader(Protocol):
         None when this credential cannot read the directory (no scope, not an admin): the group
         then stays an opaque principal that no user is known to be a member of.
         """
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChanges:
+    """What a membership activity feed reported after a point in time."""
+
+    groups: frozenset[str]
+    """Groups (their email) whose members changed."""
+    newest: datetime | None
+    """The time of the newest activity read (None: none), where the next read starts after."""
+
+
+@runtime_checkable
+class MembershipFeed(Protocol):
+    """A connector that can read the provider's feed of group membership changes (Google: the
+    Admin Reports API's groups activities), so a removed member loses access at once rather
+    than when the group is next re-read."""
+
+    async def membership_changes(self, after: datetime | None) -> MembershipChanges | None:
+        """Groups changed strictly after `after`; with None, only where the feed stands now.
+        None when this credential may not read the feed."""
         ...
 
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from syncline.connectors.base import PermissionsReader
+from syncline.connectors.base import MembershipFeed, PermissionsReader
 from syncline.domain.permissions import Relation
 from syncline.domain.records import Upsert
-from syncline.errors import UpstreamNotFound
+from syncline.errors import UpstreamAuthError, UpstreamError, UpstreamNotFound
 from syncline.store.permissions import PermissionStore
 from syncline.types import JSONObject
 
@@ -27,6 +27,11 @@ MAX_GROUPS = 10_000
 """Groups expanded per run at most: a guard against a runaway directory, not a real limit."""
 
 _OPAQUE_NAMED = 20
+
+GROUPS_FEED = "groups"
+"""The name under which a sync's position in the membership feed is kept."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(slots=True)
@@ -61,7 +66,8 @@ class MembershipScan:
         after an incremental only when it read something)."""
         now = self.clock()
         stale = now - self.refresh_after
-        if not everything and not (self.containers or self.changed or self.groups):
+        reported = await self._reported(sync_id, reader, everything=everything)
+        if not everything and not (self.containers or self.changed or self.groups or reported):
             # The routine idle check: one indexed read decides that nothing is due.
             oldest = await self.store.oldest_source(sync_id)
             if oldest is None or oldest >= stale:
@@ -77,6 +83,7 @@ class MembershipScan:
         drives = {d for d in self.containers | set(drive_times) if due(d, drive_times)}
         drives |= self.changed
         groups = {g for g in self.groups | set(group_times) if due(g, group_times)}
+        groups |= reported & (self.groups | set(group_times))
         if not drives and not groups and not everything:
             return None
 
@@ -129,6 +136,8 @@ class MembershipScan:
             "groups": expanded,
             "opaqueGroups": len(opaque),
         }
+        if reported:
+            summary["groupsReportedChanged"] = len(reported)
         if opaque:
             named = sorted(opaque)[:_OPAQUE_NAMED]
             summary["message"] = (
@@ -137,3 +146,32 @@ class MembershipScan:
                 "Nobody gets access through them until it can: " + ", ".join(named)
             )
         return summary
+
+    async def _reported(
+        self, sync_id: str, reader: PermissionsReader, *, everything: bool
+    ) -> set[str]:
+        """Groups the provider's membership feed reports changed since this sync last read it.
+
+        A listing re-reads every group anyway: it only notes where the feed stands. A failing
+        feed is skipped this time (the age bound still holds); one the credential may not read
+        is asked again only by the next listing.
+        """
+        if not isinstance(reader, MembershipFeed):
+            return set()
+        state = await self.store.feed(sync_id, GROUPS_FEED)
+        if not everything and (state is None or state.status != "ok"):
+            return set()
+        try:
+            changes = await reader.membership_changes(
+                None if everything or state is None else state.fetched_at
+            )
+        except UpstreamAuthError:
+            raise
+        except UpstreamError:
+            return set()
+        if changes is None:
+            await self.store.save_feed(sync_id, GROUPS_FEED, status="denied", at=self.clock())
+            return set()
+        position = changes.newest or (state.fetched_at if state and not everything else _EPOCH)
+        await self.store.save_feed(sync_id, GROUPS_FEED, status="ok", at=position)
+        return set() if everything else set(changes.groups)

@@ -48,8 +48,9 @@ class EngineSettings:
     """Waits between attempts inside one run (transient errors without a Retry-After)."""
     max_failures: int = 10
     """Consecutive failed runs of a non-transient kind before the sync turns ERRORED."""
-    membership_refresh: timedelta = timedelta(hours=1)
-    """Shared-drive and group memberships older than this are read again by any run."""
+    membership_refresh: timedelta = timedelta(minutes=10)
+    """Shared-drive and group memberships older than this are read again by any run
+    (`SYNCLINE_GROUP_MEMBERSHIP_MAX_AGE`)."""
     analyze_after: int = 10_000
     """A listing that wrote this many records refreshes the planner's statistics."""
     incomplete_retry: timedelta = timedelta(minutes=15)
@@ -433,6 +434,8 @@ class SyncRunner:
         if run_type is SyncType.FULL:
             values["last_full_synced_at"] = now
         next_run = now + fresh.interval
+        # A run asked for through the API meanwhile waits in `run_requests`: the next claim
+        # makes the sync due at once.
         if fresh.requested_run is not None or run_type is not SyncType.INCREMENTAL:
             # A listing's change token predates it: what changed while it ran (a file renamed
             # after its page was read) is in the feed; read it now, not an interval from now.

@@ -31,6 +31,7 @@ from syncline.sandbox.drive_errors import (
 from syncline.sandbox.drive_params import json_response
 from syncline.sandbox.drive_state import OAUTH_PATHS, DriveState
 from syncline.sandbox.faults import Fault
+from syncline.sandbox.reports_api import ReportsApi
 from syncline.sandbox.server import ABORT_EXTENSION
 
 __all__ = ["create_drive_app"]
@@ -51,6 +52,7 @@ def create_drive_app(state: DriveState) -> ASGIApp:
         Route("/authorize", oauth.authorize),
         *DriveApi(state).routes(),
         *DirectoryApi(state).routes(),
+        *ReportsApi(state).routes(),
     ]
     app = Starlette(routes=routes, exception_handlers={DriveError: _render_error})
     return _Instrumented(app, state)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from syncline.types import JSONObject
 
-__all__ = ["DIRECTORY_SCOPES", "DRIVE_SCOPE", "DRIVE_SCOPES", "OAuthGrants"]
+__all__ = ["DIRECTORY_SCOPES", "DRIVE_SCOPE", "DRIVE_SCOPES", "REPORTS_SCOPE", "OAuthGrants"]
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive.readonly"
 DRIVE_SCOPES = frozenset(
@@ -39,6 +39,9 @@ DIRECTORY_SCOPES = frozenset(
     }
 )
 """Any of these lets a token read group members through the Admin SDK Directory API."""
+
+REPORTS_SCOPE = "https://www.googleapis.com/auth/admin.reports.audit.readonly"
+"""Lets a token read the Admin Reports API's activities (group membership changes among them)."""
 
 
 @dataclass(slots=True)

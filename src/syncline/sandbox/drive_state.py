@@ -48,7 +48,7 @@ from syncline.sandbox.faults import FaultQueue
 from syncline.sandbox.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from syncline.sandbox.traffic import Traffic
 
-__all__ = ["CHAOS_FAULTS", "DRIVE_FAULTS", "ChangeView", "DriveState", "Position"]
+__all__ = ["CHAOS_FAULTS", "DRIVE_FAULTS", "ChangeView", "DriveState", "GroupActivity", "Position"]
 
 DRIVE_FAULTS = (
     "429",
@@ -90,6 +90,17 @@ class ChangeView:
     drive_id: str | None
     file: DriveFile | None
     drive: SharedDrive | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupActivity:
+    """One membership change of a Google Group, for the Admin Reports API."""
+
+    time: float
+    name: str
+    """`add_user` or `remove_user`."""
+    group: str
+    member: str
 
 
 class DriveState:
@@ -141,6 +152,7 @@ class DriveState:
         self._drive_items: dict[str, list[str]] = {}
         self._drives: dict[str, SharedDrive] = {}
         self._groups: dict[str, tuple[str, ...]] = {}  # group email -> member emails
+        self._group_activity: list[GroupActivity] = []
         self._principals: dict[str, frozenset[str]] = {}  # user -> user + groups, cached
         self._roots: dict[str, str] = {}
         self._vanished: set[str] = set()
@@ -514,8 +526,24 @@ class DriveState:
             audience = before | frozenset(drive.members)
             self.changes.append(drive_id, self.clock(), audience, drive_id, is_drive=True)
 
+    def group_activity(self, since: float) -> list[GroupActivity]:
+        """Membership changes at or after `since` (epoch s), newest first, as the Admin
+        Reports API's groups application lists them."""
+        with self.lock:
+            return [a for a in reversed(self._group_activity) if a.time >= since]
+
     def _set_group(self, email: str, members: Iterable[str]) -> None:
-        self._groups[email.lower()] = tuple(dict.fromkeys(members))
+        group = email.lower()
+        before = self._groups.get(group, ())
+        after = tuple(dict.fromkeys(members))
+        now = self.clock()
+        for member in after:
+            if member not in before:
+                self._group_activity.append(GroupActivity(now, "add_user", group, member))
+        for member in before:
+            if member not in after:
+                self._group_activity.append(GroupActivity(now, "remove_user", group, member))
+        self._groups[group] = after
         self._principals.clear()
 
     def trash(self, file_id: str) -> None:

@@ -113,6 +113,11 @@ async def forget_sync(conn: AsyncConnection, sync_id: str) -> None:
     await conn.execute(delete(permission_sources).where(permission_sources.c.sync_id == sync_id))
 
 
+FEED = "feed"
+"""The `permission_sources` kind of a membership activity feed's position (not a source of
+members: never counted as one that is stale)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceState:
     """A shared drive or group whose members a sync has read: `ok`, `opaque` or `gone`."""
@@ -275,7 +280,7 @@ class PermissionStore:
         """When the least recently read drive or group of the sync was read (None: none)."""
         s = permission_sources.c
         async with self.db.read() as conn:
-            query = select(func.min(s.fetched_at)).where(s.sync_id == sync_id)
+            query = select(func.min(s.fetched_at)).where(s.sync_id == sync_id, s.kind != FEED)
             found: datetime | None = (await conn.execute(query)).scalar_one()
             return found
 
@@ -287,6 +292,26 @@ class PermissionStore:
                 select(s.key, s.status, s.fetched_at).where(s.sync_id == sync_id, s.kind == kind)
             )
             return {r[0]: SourceState(r[1], r[2]) for r in rows}
+
+    async def feed(self, sync_id: str, name: str) -> SourceState | None:
+        """Where the sync stands in a provider's membership activity feed: `fetched_at` is the
+        time of the newest activity acted on; None before the feed was first read."""
+        return (await self.sources(sync_id, FEED)).get(name)
+
+    @atomic
+    async def save_feed(self, sync_id: str, name: str, *, status: str, at: datetime) -> None:
+        """Record a read of the feed `name`: `ok` up to the activity time `at`, or `denied`
+        (the credential may not read it)."""
+        stmt = self.db.upsert(permission_sources).values(
+            sync_id=sync_id, kind=FEED, key=name, status=status, fetched_at=at
+        )
+        async with self.db.write() as conn:
+            await conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["sync_id", "kind", "key"],
+                    set_={"status": status, "fetched_at": at},
+                )
+            )
 
     @atomic
     async def replace_source(

@@ -43,6 +43,7 @@ from syncline.store.tables import (
     projects,
     record_blocks,
     records,
+    run_requests,
     sync_events,
     syncs,
 )
@@ -659,6 +660,7 @@ class Store:
             await conn.execute(delete(record_blocks).where(record_blocks.c.sync_id == sync_id))
             await conn.execute(delete(sync_events).where(sync_events.c.sync_id == sync_id))
             await forget_sync(conn, sync_id)
+            await conn.execute(delete(run_requests).where(run_requests.c.sync_id == sync_id))
             await conn.execute(delete(syncs).where(syncs.c.id == sync_id))
 
     @atomic
@@ -691,6 +693,17 @@ class Store:
         async with self.db.write() as conn:
             # Caps count runs on every worker: claims take turns so two cannot both see room.
             await self.db.serialize(conn, "syncline.claim_due")
+            # Syncs asked for run now. One a run holds is left alone (its row is locked while it
+            # writes a page): its request waits here for the claim after the run.
+            await conn.execute(
+                update(syncs)
+                .where(
+                    syncs.c.id.in_(select(run_requests.c.sync_id)),
+                    syncs.c.next_run_at > now,
+                    *due[1:],
+                )
+                .values(next_run_at=now)
+            )
             by_project = {r[0]: r[1] for r in await conn.execute(waiting)}
             if not by_project:
                 return []
@@ -711,8 +724,51 @@ class Store:
                 .where(syncs.c.id.in_(ids))
                 .values(lease_owner=owner, lease_expires_at=now + lease_for)
             )
+            await self._take_requests(conn, ids)
             rows = await conn.execute(select(syncs).where(syncs.c.id.in_(ids)))
             return [_sync_from_row(r) for r in rows]
+
+    async def _take_requests(self, conn: AsyncConnection, ids: list[str]) -> None:
+        """Fold the run requests of claimed syncs into their `requested_run` (a full request,
+        stored or new, wins) and drop them. Before the initial sync there is nothing to ask
+        for: that first run lists everything anyway."""
+        requested = (
+            select(run_requests.c.kind)
+            .where(run_requests.c.sync_id == syncs.c.id)
+            .scalar_subquery()
+        )
+        full = SyncType.FULL.value
+        await conn.execute(
+            update(syncs)
+            .where(
+                syncs.c.id.in_(ids),
+                syncs.c.id.in_(select(run_requests.c.sync_id)),
+                syncs.c.initial_completed_at.is_not(None),
+            )
+            .values(
+                requested_run=case(
+                    (or_(syncs.c.requested_run == full, requested == full), full),
+                    else_=SyncType.INCREMENTAL.value,
+                )
+            )
+        )
+        await conn.execute(delete(run_requests).where(run_requests.c.sync_id.in_(ids)))
+
+    @atomic
+    async def request_run(self, sync_id: str, kind: SyncType, now: datetime) -> None:
+        """Ask for a run of `kind` now, without touching the sync's row (a run may hold it);
+        a full request is never turned into an incremental one by a later request."""
+        stmt = self.db.upsert(run_requests).values(
+            sync_id=sync_id, kind=kind.value, requested_at=now
+        )
+        merged = case(
+            (run_requests.c.kind == SyncType.FULL.value, SyncType.FULL.value),
+            else_=stmt.excluded.kind,
+        )
+        async with self.db.write() as conn:
+            await conn.execute(
+                stmt.on_conflict_do_update(index_elements=["sync_id"], set_={"kind": merged})
+            )
 
     @atomic
     async def release_all_leases(self) -> int:

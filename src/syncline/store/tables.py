@@ -123,6 +123,17 @@ syncs = Table(
     Index(None, "next_run_at"),
 )
 
+# Runs asked for through the API and not yet taken by a worker: one row per sync, a full request
+# outranking an incremental one. Kept apart from `syncs` so that asking never waits on the sync
+# row, which a run holds locked while it writes a page; claims fold the requests in.
+run_requests = Table(
+    "run_requests",
+    metadata,
+    Column("sync_id", ID, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+)
+
 # Keyed by sync first so the table can be hash-partitioned by sync_id later without a code change.
 records = Table(
     "records",

@@ -4,6 +4,7 @@ open each item (permissions, shared-drive members, group members)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import httpx
@@ -15,6 +16,7 @@ from syncline.connectors.base import (
     ConnectorSpec,
     Download,
     Identity,
+    MembershipChanges,
     Scope,
 )
 from syncline.connectors.googledrive.config import GoogleDriveConfig
@@ -59,6 +61,7 @@ CHANGES_FIELDS = (
 )
 PERMISSION_LIST_FIELDS = f"nextPageToken,permissions({PERMISSION_FIELDS})"
 PERMISSIONS_PAGE_SIZE = 100
+REPORTS_PAGE_SIZE = 1000
 DIRECTORY_PAGE_SIZE = 200
 # A 403 with one of these means this credential may not read the directory (no scope, not an
 # admin): the group stays opaque. Other 403s (rate limits) go through `raise_for_drive`.
@@ -487,6 +490,41 @@ class GoogleDriveConnector:
             if token is None:
                 return subjects
 
+    async def membership_changes(self, after: datetime | None) -> MembershipChanges | None:
+        """Groups whose members changed after `after`, from the Admin Reports API's groups
+        activities (`admin.reports.audit.readonly`); None without that scope. The feed comes
+        newest first; with `after` None one activity is read, to learn where it stands.
+
+        The Reports API can list an activity minutes late: one that arrives with a time before
+        the position already passed is not seen here, and the group's age bound re-reads it.
+        """
+        url = f"{self._origin}/admin/reports/v1/activity/users/all/applications/groups"
+        params = {"maxResults": "1" if after is None else str(REPORTS_PAGE_SIZE)}
+        if after is not None:
+            params["startTime"] = _rfc3339(after + timedelta(milliseconds=1))
+        groups: set[str] = set()
+        newest: datetime | None = None
+        token: str | None = None
+        while True:
+            if token is not None:
+                params["pageToken"] = token
+            response = await self._send(url, params)
+            if response.status_code == 403 and NO_DIRECTORY_REASONS.intersection(
+                error_reasons(response)
+            ):
+                return None
+            raise_for_drive(response)
+            body = _json_object(response)
+            for item in _objects(body, "items"):
+                when = _activity_time(item)
+                if when is None or (after is not None and when <= after):
+                    continue
+                newest = when if newest is None else max(newest, when)
+                groups.update(_group_emails(item))
+            token = _next_token(body, token)
+            if token is None or after is None:
+                return MembershipChanges(frozenset(groups), newest)
+
     # -- content ------------------------------------------------------------------------------
 
     async def download(self, external_id: str) -> Download:
@@ -562,6 +600,33 @@ async def _mapped_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
     async with map_transport_errors():
         async for chunk in response.aiter_bytes():
             yield chunk
+
+
+def _rfc3339(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _activity_time(item: JSONObject) -> datetime | None:
+    ident = item.get("id")
+    raw = ident.get("time") if isinstance(ident, dict) else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _group_emails(item: JSONObject) -> set[str]:
+    """The `group_email` parameters of an activity's events (lower-cased, as groups are kept)."""
+    found: set[str] = set()
+    for event in _objects(item, "events"):
+        for parameter in _objects(event, "parameters"):
+            value = parameter.get("value")
+            if parameter.get("name") == "group_email" and isinstance(value, str) and value:
+                found.add(value.lower())
+    return found
 
 
 def _folder_checkpoint(
