@@ -537,12 +537,12 @@ class DriveState:
         before = self._groups.get(group, ())
         after = tuple(dict.fromkeys(members))
         now = self.clock()
-        for member in after:
-            if member not in before:
-                self._group_activity.append(GroupActivity(now, "add_user", group, member))
         for member in before:
             if member not in after:
                 self._group_activity.append(GroupActivity(now, "remove_user", group, member))
+        for member in after:
+            if member not in before:
+                self._group_activity.append(GroupActivity(now, "add_user", group, member))
         self._groups[group] = after
         self._principals.clear()
 
