@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     every incremental."""
     webhook_block_after: str = "1h"
     """How long one event of a sync may fail before it is parked and the events behind it flow."""
+    allow_private_upstreams: bool = False
+    """Accept a credential's instance URL (`providerData`) on any host, http included."""
     allow_private_webhooks: bool = False
     """Accept webhook URLs on private, loopback or link-local addresses through the admin API."""
     log_level: str = "info"

@@ -176,9 +176,15 @@ async def build_runtime(
         follow_redirects=True,
     )
     registry = builtin_registry()
-    urls = api_urls(registry, env)
     credentials = CredentialService(
-        store, box, http, oauth_apps(registry, env), clock, registry=registry, api_urls=urls
+        store,
+        box,
+        http,
+        oauth_apps(registry, env),
+        clock,
+        registry=registry,
+        api_urls=api_urls(registry, env),
+        allow_private_upstreams=settings.allow_private_upstreams,
     )
     engine_settings = EngineSettings(
         lease_for=_seconds(settings.lease_seconds),
@@ -186,7 +192,7 @@ async def build_runtime(
         max_delete_fraction=settings.max_delete_fraction,
         membership_refresh=settings.membership_max_age,
     )
-    runner = SyncRunner(store, registry, credentials, http, urls, clock, engine_settings)
+    runner = SyncRunner(store, registry, credentials, clock, engine_settings)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     scheduler = Scheduler(
         store,

@@ -107,9 +107,10 @@ def stdlib_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 
 
 async def test_no_secret_reaches_logs_error_bodies_or_webhooks(database_url, tmp_path, stdlib_logs):
-    """Access and refresh tokens (old and refreshed), the OAuth client secret, the webhook
-    secrets, SYNCLINE_SECRET_KEY, the user token and the admin token appear in no log line, no
-    HTTP response and no webhook payload, even when a provider and callers echo them."""
+    """Access and refresh tokens (old and refreshed), `providerData`, the OAuth client secret,
+    the webhook secrets, SYNCLINE_SECRET_KEY, the user token and the admin token appear in no
+    log line, no HTTP response and no webhook payload, even when a provider and callers echo
+    them."""
     client_secret = "cs-" + secrets.token_urlsafe(24)
     admin_token = "adm-" + secrets.token_urlsafe(24)
     drive = DriveState(client_id=SANDBOX_CLIENT_ID, client_secret=client_secret)
@@ -170,6 +171,7 @@ async def _flow(
     user_jwt = h.token()
     user = {"Authorization": f"Bearer {user_jwt}"}
     access, refresh = h.drive.issue_tokens(DRIVE_USER)
+    provider_secret = "pd-" + secrets.token_urlsafe(24)
     h.drive.add_file("a.txt", content=b"x")
 
     # Import the credential, sync, refresh once successfully.
@@ -182,6 +184,7 @@ async def _flow(
                 "accessToken": access,
                 "refreshToken": refresh,
                 "accountEmail": DRIVE_USER,
+                "providerData": {"secretAccessKey": provider_secret},
             },
         )
     )
@@ -323,6 +326,7 @@ async def _flow(
         "access token": access,
         "refresh token": refresh,
         "user token": user_jwt,
+        "providerData secret": provider_secret,
         "admin webhook secret": webhook_secret,
         **{f"refreshed token {i}": t for i, t in enumerate(endpoint.issued)},
     }

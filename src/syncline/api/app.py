@@ -31,7 +31,7 @@ class Services:
     verifier: TokenVerifier
     public_key: Callable[[str], Awaitable[str | None]]
     cursors: CursorCodec
-    connector: Callable[[Sync], FilesConnector]
+    connector: Callable[[Sync], Awaitable[FilesConnector]]
     ready: Callable[[], Awaitable[bool]]
     permissions: Evaluator
     admin: AdminAPI | None = None

@@ -76,6 +76,13 @@ class CredentialCreate(_Body):
     account_email: str | None = Field(
         default=None, max_length=320, validation_alias=AliasChoices("accountEmail", "account_email")
     )
+    provider_data: dict[str, str] | None = Field(
+        default=None,
+        max_length=20,
+        validation_alias=AliasChoices("providerData", "provider_data"),
+        description="What the provider's token response or account adds (instanceUrl, "
+        "apiDomain, cloudId, keys); encrypted at rest and never returned.",
+    )
 
     @field_validator("expires_at")
     @classmethod

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -46,12 +46,15 @@ class ConnectorContext:
     """Everything a connector may touch during one sync.
 
     `http` is shared by every sync; `auth` adds this credential's bearer token and refreshes it
-    once on a 401. `api_url` is the provider origin (e.g. `https://www.googleapis.com`).
+    once on a 401. `api_url` is the provider origin (e.g. `https://www.googleapis.com`), or the
+    credential's own instance for providers that have one. `provider_data` is what the
+    credential carries beside its tokens (`providerData`): secret, never to be logged.
     """
 
     http: httpx.AsyncClient
     auth: httpx.Auth
     api_url: str
+    provider_data: Mapping[str, str] = field(default_factory=dict)
 
 
 class FilesConnector(Protocol):
@@ -144,3 +147,7 @@ class ConnectorSpec:
     default_auth_url: str
     build: Callable[[BaseModel, ConnectorContext], FilesConnector]
     identify: Callable[[ConnectorContext], Awaitable[Identity]] | None = None
+    instance_key: str | None = None
+    """The `providerData` key that holds a credential's own origin (`instanceUrl`, ...)."""
+    instance_hosts: tuple[str, ...] = ()
+    """The hosts that origin may name (shell patterns: `*.my.salesforce.com`)."""

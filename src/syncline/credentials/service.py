@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+import orjson
 import structlog
 
-from syncline.connectors.base import ConnectorContext, Identity
+from syncline.connectors.base import ConnectorContext, ConnectorSpec, Identity
 from syncline.connectors.http import OAuthBearer, TokenSource
+from syncline.connectors.instances import check_provider_data, instance_origin
 from syncline.connectors.registry import Registry
 from syncline.credentials.oauth import OAuthApp, refresh_tokens
 from syncline.crypto import SecretBox
@@ -56,6 +58,7 @@ class CredentialService:
         *,
         registry: Registry | None = None,
         api_urls: Mapping[str, str] | None = None,
+        allow_private_upstreams: bool = False,
     ) -> None:
         self._store = store
         self._box = box
@@ -64,6 +67,7 @@ class CredentialService:
         self._clock = clock
         self._registry = registry
         self._api_urls = api_urls or {}
+        self._allow_private_upstreams = allow_private_upstreams
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, tuple[str, datetime]] = {}
 
@@ -76,6 +80,7 @@ class CredentialService:
         *,
         scopes: list[str],
         account_email: str | None,
+        provider_data: Mapping[str, object] | None = None,
     ) -> Imported:
         """Check the tokens with the provider's identity endpoint (refreshing first when they
         have expired), then store them, as refreshed, with the account's email when none was
@@ -83,11 +88,21 @@ class CredentialService:
 
         Raises:
             CredentialInvalid: the provider refused the tokens; the message says why.
+            InvalidInput: `provider_data` is malformed, or names an instance Syncline may not
+                call (`INSTANCE_URL_REFUSED`).
         """
+        spec = None if self._registry is None else self._registry.get(integration)
+        data = (
+            check_provider_data(
+                spec, provider_data or {}, allow_private=self._allow_private_upstreams
+            )
+            if spec is not None
+            else {}
+        )
         tokens = _ImportedTokens(given, self._http, self._apps.get(integration), self._clock)
         warnings: list[str] = []
         try:
-            identity = await self._identify(integration, tokens)
+            identity = await self._identify(integration, tokens, data)
         except (UpstreamAuthError, UpstreamPermissionDenied) as exc:
             raise CredentialInvalid(
                 f"The {integration} account refused these tokens: {exc}",
@@ -109,16 +124,35 @@ class CredentialService:
             expires_at=final.expires_at,
             scopes=scopes,
             account_email=account_email,
+            provider_data=data,
         )
         return Imported(credential, warnings)
 
-    async def _identify(self, integration: str, tokens: TokenSource) -> Identity | None:
+    async def _identify(
+        self, integration: str, tokens: TokenSource, data: Mapping[str, str]
+    ) -> Identity | None:
         spec = None if self._registry is None else self._registry.get(integration)
         if spec is None or spec.identify is None:
             return None
-        api_url = self._api_urls.get(integration, spec.default_api_url)
-        ctx = ConnectorContext(http=self._http, auth=OAuthBearer(tokens), api_url=api_url)
-        return await spec.identify(ctx)
+        return await spec.identify(self.context(spec, OAuthBearer(tokens), data))
+
+    def context(
+        self, spec: ConnectorSpec, auth: httpx.Auth, data: Mapping[str, str]
+    ) -> ConnectorContext:
+        """What a connector of `spec` may touch for a credential with `data`: its own instance
+        when it has one, else the integration's configured origin."""
+        api_url = instance_origin(spec, data) or self._api_urls.get(
+            spec.integration, spec.default_api_url
+        )
+        return ConnectorContext(http=self._http, auth=auth, api_url=api_url, provider_data=data)
+
+    async def provider_data(self, cid: str) -> dict[str, str]:
+        """The credential's `providerData`, decrypted (empty when it has none)."""
+        stored = await self._store.tokens(cid)
+        if stored is None or stored.provider_data_enc is None:
+            return {}
+        data = orjson.loads(self._box.decrypt(stored.provider_data_enc))
+        return {str(k): str(v) for k, v in data.items()}
 
     async def add(
         self,
@@ -131,6 +165,7 @@ class CredentialService:
         expires_at: datetime | None,
         scopes: list[str],
         account_email: str | None,
+        provider_data: Mapping[str, str] | None = None,
     ) -> Credential:
         new = NewCredential(
             project_id=project_id,
@@ -141,6 +176,11 @@ class CredentialService:
             expires_at=expires_at,
             scopes=scopes,
             account_email=account_email,
+            provider_data_enc=(
+                self._box.encrypt(orjson.dumps(dict(provider_data)).decode())
+                if provider_data
+                else None
+            ),
         )
         return await self._store.add_credential(new, self._clock())
 

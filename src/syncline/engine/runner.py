@@ -7,15 +7,14 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import structlog
 
 from syncline import __version__
-from syncline.connectors.base import ConnectorContext, FilesConnector, PermissionsReader
+from syncline.connectors.base import FilesConnector, PermissionsReader
 from syncline.connectors.http import OAuthBearer
 from syncline.connectors.registry import Registry
 from syncline.credentials.service import CredentialService
@@ -88,22 +87,18 @@ class SyncRunner:
         store: Store,
         registry: Registry,
         credentials: CredentialService,
-        http: httpx.AsyncClient,
-        api_urls: Mapping[str, str],
         clock: Callable[[], datetime],
         settings: EngineSettings | None = None,
     ) -> None:
         self._store = store
         self._registry = registry
         self._credentials = credentials
-        self._http = http
-        self._api_urls = api_urls
         self._clock = clock
         self.settings = settings or EngineSettings()
         self.draining = asyncio.Event()
         """Set when the process stops: runs end after the page in hand, leaving a checkpoint."""
 
-    def connector(self, sync: Sync, *, run_id: str | None = None) -> FilesConnector:
+    async def connector(self, sync: Sync, *, run_id: str | None = None) -> FilesConnector:
         """Build the connector of a sync (also used by the API to download content)."""
         spec = self._registry.get(sync.integration)
         if spec is None:
@@ -114,8 +109,8 @@ class SyncRunner:
         # The run id in the User-Agent lets an upstream's logs (and the sandbox) tell runs apart.
         agent = f"syncline/{__version__}" + (f" (run {run_id})" if run_id else "")
         auth = OAuthBearer(self._credentials.tokens_for(sync.credential_id), user_agent=agent)
-        api_url = self._api_urls.get(sync.integration, spec.default_api_url)
-        return spec.build(config, ConnectorContext(http=self._http, auth=auth, api_url=api_url))
+        data = await self._credentials.provider_data(sync.credential_id)
+        return spec.build(config, self._credentials.context(spec, auth, data))
 
     async def run(self, sync: Sync, owner: str) -> None:
         """Run the sync's due work until done, rescheduled, or errored; always frees the lease."""
@@ -242,7 +237,7 @@ class SyncRunner:
         await self._store.update_run(run, self._clock(), values=values, entries=entries)
 
     async def _run_once(self, run: RunWrite, run_type: SyncType) -> _Outcome:
-        connector = self.connector(run.sync, run_id=run.trace_id)
+        connector = await self.connector(run.sync, run_id=run.trace_id)
         scan = MembershipScan(
             self._store.permissions, self._clock, self.settings.membership_refresh
         )

@@ -96,6 +96,7 @@ class NewCredential:
     expires_at: datetime | None
     scopes: list[str]
     account_email: str | None
+    provider_data_enc: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ class StoredTokens:
     refresh_token_enc: str | None
     expires_at: datetime | None
     refresh_lock_until: datetime | None
+    provider_data_enc: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,6 +424,7 @@ class Store:
                     expires_at=new.expires_at,
                     scopes=_dumps(new.scopes),
                     account_email=new.account_email,
+                    provider_data_enc=new.provider_data_enc,
                     created_at=now,
                     updated_at=now,
                 )
@@ -490,6 +493,7 @@ class Store:
             refresh_token_enc=m["refresh_token_enc"],
             expires_at=m["expires_at"],
             refresh_lock_until=m["refresh_lock_until"],
+            provider_data_enc=m["provider_data_enc"],
         )
 
     @atomic

@@ -80,6 +80,9 @@ credentials = Table(
     Column("expires_at", UTCDateTime, nullable=True),
     Column("scopes", Text, nullable=False),
     Column("account_email", String(320), nullable=True),
+    # What the provider's token response or account adds (instance URL, API domain, cloud id,
+    # keys), a JSON object of strings, encrypted like the tokens.
+    Column("provider_data_enc", Text, nullable=True),
     Column("refresh_lock_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -36,8 +36,6 @@ async def test_an_unconfirmed_lease_stops_the_run_before_it_lapses():
         cast(Store, _Store()),
         cast(Any, None),
         cast(Any, None),
-        cast(Any, None),
-        {},
         lambda: datetime.now(UTC),
         EngineSettings(lease_for=timedelta(seconds=LEASE)),
     )

@@ -54,6 +54,7 @@ async def create_credential(
         TokenSet(body.access_token, body.refresh_token, body.expires_at),
         scopes=body.scopes,
         account_email=body.account_email,
+        provider_data=body.provider_data,
     )
     answer = _public(imported.credential)
     if imported.warnings:

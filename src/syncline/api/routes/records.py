@@ -88,7 +88,7 @@ async def content(
     external_id, is_folder = found.external_id, found.is_folder
     if is_folder:
         raise NotDownloadable("Folders have no content to download.")
-    download = await services.connector(sync).download(external_id)
+    download = await (await services.connector(sync)).download(external_id)
     headers = {}
     if download.filename:
         headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(download.filename)}"
