@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -18,6 +19,7 @@ from syncline.connectors.base import FilesConnector
 from syncline.domain.cursors import CursorCodec
 from syncline.domain.syncs import Sync
 from syncline.permissions.evaluator import Evaluator
+from syncline.pipelines import PIPELINES, published_schema
 from syncline.services import SyncService
 from syncline.store.store import Store
 
@@ -59,4 +61,46 @@ def create_app(services: Services, *, max_inflight: int | None = None) -> FastAP
     app.include_router(permissions.router)
     if services.admin is not None:
         app.include_router(admin.router)
+    _document_records(app)
     return app
+
+
+def _document_records(app: FastAPI) -> None:
+    """The records endpoints serve each pipeline's record (or a tombstone): say so in the
+    schema, from the pipeline schemas themselves, in place of the generic `Record`."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        kinds = []
+        for pipeline, model in PIPELINES.items():
+            published = published_schema(pipeline)
+            components.update(published.pop("$defs", {}))
+            components[model.__name__] = published
+            kinds.append({"$ref": f"#/components/schemas/{model.__name__}"})
+        components["Tombstone"] = TOMBSTONE
+        components["Record"] = {
+            "description": "A record of the sync's pipeline, or the tombstone of a deleted one.",
+            "anyOf": [*kinds, {"$ref": "#/components/schemas/Tombstone"}],
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+TOMBSTONE: dict[str, Any] = {
+    "type": "object",
+    "description": "A deleted record: its metadata removed, its place in the feed kept.",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "externalId": {"type": "string"},
+        "deleted": {"type": "boolean", "const": True},
+        "syncedAt": {"type": "string", "format": "date-time"},
+    },
+    "required": ["id", "externalId", "deleted", "syncedAt"],
+    "additionalProperties": False,
+}
