@@ -15,7 +15,7 @@ from syncline.api.routes import admin, credentials, health, permissions, records
 from syncline.api.routes.admin import AdminAPI
 from syncline.api.shedding import LoadShedding
 from syncline.auth import TokenVerifier
-from syncline.connectors.base import FilesConnector
+from syncline.connectors.base import Connector
 from syncline.domain.cursors import CursorCodec
 from syncline.domain.syncs import Sync
 from syncline.permissions.evaluator import Evaluator
@@ -33,7 +33,7 @@ class Services:
     verifier: TokenVerifier
     public_key: Callable[[str], Awaitable[str | None]]
     cursors: CursorCodec
-    connector: Callable[[Sync], Awaitable[FilesConnector]]
+    connector: Callable[[Sync], Awaitable[Connector]]
     ready: Callable[[], Awaitable[bool]]
     permissions: Evaluator
     admin: AdminAPI | None = None

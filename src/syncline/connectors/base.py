@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 import httpx
@@ -20,7 +21,8 @@ class Scope:
     """Which upstream items a sync covers, so the engine can filter change feeds.
 
     `folder_id`: the folder and everything below it; `file_ids`: exactly these items;
-    neither: everything the credential can see.
+    neither: everything the credential can see (within the site, drive, space or bucket the
+    configuration names, which the connector applies itself).
     """
 
     folder_id: str | None = None
@@ -29,6 +31,42 @@ class Scope:
     @property
     def is_everything(self) -> bool:
         return self.folder_id is None and not self.file_ids
+
+
+class ChangeStrategy(enum.StrEnum):
+    """How a connector finds what changed since its cursor."""
+
+    FEED = "feed"
+    """A native change feed (delta link, cursor, event stream): `changes(cursor)` pages it."""
+    WINDOW = "window"
+    """A modified-since query: the cursor is an ISO-8601 high-water mark, and the engine reads
+    from it minus `window_overlap`, which absorbs clock skew and coarse timestamps; records
+    that did not change cost nothing (their hash is unchanged)."""
+    RELIST = "relist"
+    """No feed at all: every run lists everything and compares hashes (a full sync)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a connector can do, as data: the engine picks its strategy from this, never from an
+    integration's name."""
+
+    changes: ChangeStrategy = ChangeStrategy.FEED
+    deletions_in_feed: bool = True
+    """Whether `changes` reports deletions; if not, only a full listing finds them."""
+    window_overlap: timedelta = timedelta(0)
+    """For `WINDOW`: how far before the high-water mark each read starts."""
+    scopes: frozenset[str] = frozenset({"everything"})
+    """The scopes its configuration can name: `everything`, `folder`, `items`, `site`, `drive`,
+    `space`, `bucket`, `query`, `view`."""
+    hierarchical: bool = False
+    """Items sit in folders (`Upsert.parent_ids`): a folder scope is reconciled from the feed
+    (`engine.hierarchy`), and folders entering or leaving scope call for a full listing."""
+    lists_children: bool = False
+    """It has `children(folder_id, limit)` (see `engine.hierarchy.FolderReader`), which tells a
+    folder that just became visible, with contents the feed did not bring, from a new one."""
+    content: bool = True
+    """`download` serves the items' bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +95,20 @@ class ConnectorContext:
     provider_data: Mapping[str, str] = field(default_factory=dict)
 
 
-class FilesConnector(Protocol):
-    """Reads one user's files from one provider. Translates; never sleeps, retries or stores."""
+class Connector(Protocol):
+    """Reads one account's items of one pipeline from one provider. Translates: never sleeps,
+    retries, stores or logs tokens. Optional abilities are further protocols it may also meet
+    (`PermissionsReader`, `MembershipFeed`, `engine.hierarchy.FolderReader`)."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     @property
     def scope(self) -> Scope: ...
 
     async def start_cursor(self) -> str:
-        """The change-feed position of now; taken before a listing so no change is missed."""
+        """The change-feed position of now (for `WINDOW`, an ISO-8601 time); taken before a
+        listing so no change made during it is missed."""
         ...
 
     def list_all(self, checkpoint: Checkpoint | None) -> AsyncIterator[ListPage]:
@@ -72,7 +116,8 @@ class FilesConnector(Protocol):
         ...
 
     def changes(self, cursor: str) -> AsyncIterator[ChangePage]:
-        """What changed since `cursor`, page by page, oldest first, including out-of-scope items."""
+        """What changed since `cursor`, page by page, oldest first. Each page's `cursor` is
+        where to resume after it (for `WINDOW`: the newest modification time it held)."""
         ...
 
     async def download(self, external_id: str) -> Download:
@@ -145,7 +190,9 @@ class ConnectorSpec:
     default_api_url: str
     default_token_url: str
     default_auth_url: str
-    build: Callable[[BaseModel, ConnectorContext], FilesConnector]
+    build: Callable[[BaseModel, ConnectorContext], Connector]
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    """What its connectors can do; the same object as their `capabilities`."""
     identify: Callable[[ConnectorContext], Awaitable[Identity]] | None = None
     instance_key: str | None = None
     """The `providerData` key that holds a credential's own origin (`instanceUrl`, ...)."""

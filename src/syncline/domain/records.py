@@ -60,6 +60,11 @@ class RecordCounts:
     deleted: int = 0
     processed: int = 0
 
+    @property
+    def changed(self) -> int:
+        """Records created, updated or deleted: what sent webhooks."""
+        return self.created + self.updated + self.deleted
+
     def __add__(self, other: RecordCounts) -> RecordCounts:
         return RecordCounts(
             self.created + other.created,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from syncline import __version__
-from syncline.connectors.base import FilesConnector, PermissionsReader
+from syncline.connectors.base import ChangeStrategy, Connector, PermissionsReader
 from syncline.connectors.http import OAuthBearer
 from syncline.connectors.registry import Registry
 from syncline.credentials.service import CredentialService
@@ -23,10 +23,11 @@ from syncline.domain.notifications import LogEntry, Notice, iso
 from syncline.domain.records import RecordCounts
 from syncline.domain.retry import INLINE_RETRY, SYNC_RETRY, RetryPolicy
 from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
+from syncline.engine.hierarchy import FolderReader, flat_changes, scope_changes
 from syncline.engine.outcome import classify
 from syncline.engine.permissions import MembershipScan
 from syncline.engine.prefetch import prefetch
-from syncline.engine.scope import FolderReader, scope_changes
+from syncline.engine.windows import later, shifted
 from syncline.errors import ConfigError, CredentialRevoked, CursorInvalid, LeaseLost, StoreError
 from syncline.store.store import Progress, RunWrite, Store
 from syncline.types import JSONObject
@@ -98,7 +99,7 @@ class SyncRunner:
         self.draining = asyncio.Event()
         """Set when the process stops: runs end after the page in hand, leaving a checkpoint."""
 
-    async def connector(self, sync: Sync, *, run_id: str | None = None) -> FilesConnector:
+    async def connector(self, sync: Sync, *, run_id: str | None = None) -> Connector:
         """Build the connector of a sync (also used by the API to download content)."""
         spec = self._registry.get(sync.integration)
         if spec is None:
@@ -116,6 +117,13 @@ class SyncRunner:
         """Run the sync's due work until done, rescheduled, or errored; always frees the lease."""
         trace_id = str(uuid.uuid4())
         run_type = next_run_type(sync, self._clock())
+        spec = self._registry.get(sync.integration)
+        if (
+            run_type is SyncType.INCREMENTAL
+            and spec is not None
+            and spec.capabilities.changes is ChangeStrategy.RELIST
+        ):
+            run_type = SyncType.FULL  # no feed: only a listing tells what changed
         started = time.monotonic()
         run = self._write(sync, owner, trace_id, run_type)
         heartbeat = asyncio.create_task(self._heartbeat(run, asyncio.current_task()))
@@ -149,7 +157,7 @@ class SyncRunner:
                 # Fresh statistics keep the next incremental and permission queries on indexes.
                 await self._store.refresh_statistics()
             # A quiet check of an idle sync is routine (every sync, every minute): debug only.
-            quiet = run_type is SyncType.INCREMENTAL and not counts.processed
+            quiet = run_type is SyncType.INCREMENTAL and not counts.changed
             (bound.debug if quiet else bound.info)(
                 "sync.run_completed",
                 created=counts.created,
@@ -232,8 +240,8 @@ class SyncRunner:
         if run_type is not SyncType.INCREMENTAL:  # quiet incrementals log only when they find work
             entries.append(LogEntry(SyncEvent.started(run_type.value), run_type, SyncStatus.ACTIVE))
         values: dict[str, object] = {"status": SyncStatus.ACTIVE, "rate_limit_backoff_ms": None}
-        if sync.requested_run is run_type:
-            values["requested_run"] = None
+        if sync.requested_run is run_type or run_type is SyncType.FULL:
+            values["requested_run"] = None  # a full run answers any request
         await self._store.update_run(run, self._clock(), values=values, entries=entries)
 
     async def _run_once(self, run: RunWrite, run_type: SyncType) -> _Outcome:
@@ -254,7 +262,7 @@ class SyncRunner:
         return _Outcome(counts, summary, incomplete=not complete)
 
     async def _listing(
-        self, run: RunWrite, run_type: SyncType, connector: FilesConnector, scan: MembershipScan
+        self, run: RunWrite, run_type: SyncType, connector: Connector, scan: MembershipScan
     ) -> tuple[RecordCounts, bool]:
         """List everything in scope; returns the counts and whether the listing was complete."""
         sync = run.sync
@@ -345,37 +353,46 @@ class SyncRunner:
         await self._store.update_run(run, self._clock(), values={}, entries=[entry])
 
     async def _incremental(
-        self, run: RunWrite, connector: FilesConnector, scan: MembershipScan
+        self, run: RunWrite, connector: Connector, scan: MembershipScan
     ) -> RecordCounts:
         sync = run.sync
         assert sync.cursor is not None
+        caps = connector.capabilities
         counts = RecordCounts()
         structure_changed = False
         cursor = sync.cursor
-        pages = prefetch(connector.changes(cursor))
+        window = caps.changes is ChangeStrategy.WINDOW
+        # A window is read from before its high-water mark: what changed in the same coarse
+        # second, or on a clock a little behind ours, is read again (and costs nothing if it
+        # did not change: its hash is the same).
+        start = shifted(cursor, -caps.window_overlap) if window else cursor
+        pages = prefetch(connector.changes(start))
         try:
             async with contextlib.aclosing(pages):
                 async for page in pages:
                     scan.containers_changed(page.changed_containers)
-                    if not page.upserts and not page.deletions and page.cursor == cursor:
+                    # A window's mark only moves forward, whatever an overlapping page holds.
+                    reached = later(cursor, page.cursor) if window else page.cursor
+                    if not page.upserts and not page.deletions and reached == cursor:
                         continue  # nothing happened upstream: nothing to write
                     scan.observe(page.upserts)
-                    cursor = page.cursor
-                    scoped = await scope_changes(
-                        page,
-                        connector.scope,
-                        lambda ids: self._store.active_folders(sync.id, ids),
-                        connector.children if isinstance(connector, FolderReader) else None,
-                    )
+                    cursor = reached
+                    if caps.hierarchical:
+                        scoped = await scope_changes(
+                            page,
+                            connector.scope,
+                            lambda ids: self._store.active_folders(sync.id, ids),
+                            connector.children if isinstance(connector, FolderReader) else None,
+                        )
+                    else:
+                        scoped = flat_changes(page, connector.scope)
                     structure_changed = structure_changed or scoped.structure_changed
                     counts += await self._store.commit_page(
                         run,
                         self._clock(),
                         upserts=scoped.upserts,
                         deletions=scoped.deletions,
-                        progress=Progress(
-                            cursor=page.cursor, checkpoint=None, checkpoint_type=None
-                        ),
+                        progress=Progress(cursor=reached, checkpoint=None, checkpoint_type=None),
                     )
                     self._pause_if_draining()
         except CursorInvalid:
@@ -431,7 +448,9 @@ class SyncRunner:
         next_run = now + fresh.interval
         # A run asked for through the API meanwhile waits in `run_requests`: the next claim
         # makes the sync due at once.
-        if fresh.requested_run is not None or run_type is not SyncType.INCREMENTAL:
+        spec = self._registry.get(fresh.integration)
+        has_feed = spec is None or spec.capabilities.changes is not ChangeStrategy.RELIST
+        if fresh.requested_run is not None or (has_feed and run_type is not SyncType.INCREMENTAL):
             # A listing's change token predates it: what changed while it ran (a file renamed
             # after its page was read) is in the feed; read it now, not an interval from now.
             next_run = now
@@ -439,7 +458,9 @@ class SyncRunner:
             next_run = min(next_run, next_full)
         values["next_run_at"] = next_run
         entries = []
-        if run_type is not SyncType.INCREMENTAL or counts.processed:
+        # An incremental that changed nothing (a window's overlap read again, an item touched
+        # upstream without a change) writes no entry: an idle sync costs no log growth.
+        if run_type is not SyncType.INCREMENTAL or counts.changed:
             summary: JSONObject = {
                 "created": counts.created,
                 "updated": counts.updated,

@@ -12,6 +12,8 @@ import orjson
 from pydantic import BaseModel
 
 from syncline.connectors.base import (
+    Capabilities,
+    ChangeStrategy,
     ConnectorContext,
     ConnectorSpec,
     Download,
@@ -144,6 +146,17 @@ def _invalid_checkpoint(checkpoint: Checkpoint) -> CursorInvalid:
     )
 
 
+CAPABILITIES = Capabilities(
+    changes=ChangeStrategy.FEED,
+    deletions_in_feed=True,
+    scopes=frozenset({"everything", "folder", "items"}),
+    hierarchical=True,
+    lists_children=True,
+)
+"""`changes.list` is a native feed that reports removals and trashing; folders nest, and a
+folder's children can be listed."""
+
+
 class GoogleDriveConnector:
     """Lists, follows and downloads one account's Drive files (My Drive and shared drives).
 
@@ -162,6 +175,8 @@ class GoogleDriveConnector:
         self._scope = Scope(folder_id=config.folder_id, file_ids=frozenset(config.file_ids or ()))
         self._member_ids: dict[str, frozenset[str]] = {}
         """Permission ids of each shared drive's members, as `container_grants` last read them."""
+
+    capabilities = CAPABILITIES
 
     @property
     def scope(self) -> Scope:
@@ -683,5 +698,6 @@ spec = ConnectorSpec(
     default_token_url="https://oauth2.googleapis.com/token",  # noqa: S106 - a URL, not a secret
     default_auth_url="https://accounts.google.com/o/oauth2/v2/auth",
     build=_build,
+    capabilities=CAPABILITIES,
     identify=identify,
 )

@@ -1,4 +1,11 @@
-"""Which items of an upstream change feed belong to a sync's scope."""
+"""Which items of a hierarchical source's change feed belong to a sync's scope.
+
+For any connector whose items sit in folders (`Capabilities.hierarchical`: Google Drive,
+SharePoint and OneDrive, Box, Dropbox, ...). A change feed lists an item with its parents but
+says nothing of items whose place changed only through an ancestor: a folder moved into the
+scope arrives without its contents, one moved out leaves its descendants behind. This keeps what
+the feed itself proves in scope, and says when only a full listing can reconcile the rest.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +39,16 @@ PROBE_LIMIT = 100
 """Children read per new folder; a folder with more needs a full sync."""
 
 
+def flat_changes(page: ChangePage, scope: Scope) -> ScopedChanges:
+    """The in-scope part of a page from a source without folders: everything, or the chosen
+    items (others are deletions, so one that leaves the selection leaves the sync)."""
+    if not scope.file_ids:
+        return ScopedChanges(list(page.upserts), list(page.deletions), structure_changed=False)
+    chosen = [u for u in page.upserts if u.external_id in scope.file_ids]
+    outside = [u.external_id for u in page.upserts if u.external_id not in scope.file_ids]
+    return ScopedChanges(chosen, [*page.deletions, *outside], structure_changed=False)
+
+
 async def scope_changes(
     page: ChangePage,
     scope: Scope,
@@ -56,9 +73,7 @@ async def scope_changes(
             structure_changed=await _visibility_changed(page, known_folders, children),
         )
     if scope.file_ids:
-        chosen = [u for u in page.upserts if u.external_id in scope.file_ids]
-        outside = [u.external_id for u in page.upserts if u.external_id not in scope.file_ids]
-        return ScopedChanges(chosen, [*page.deletions, *outside], structure_changed=False)
+        return flat_changes(page, scope)
 
     assert scope.folder_id is not None
     parents = {p for u in page.upserts for p in u.parent_ids}
