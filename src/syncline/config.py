@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     signing_public_key_file: Path | None = None
     audience_hosts: str = "useparagon.com,dashboard.useparagon.com,localhost"
     public_hostname: str | None = None
+    public_url: str | None = None
+    """How browsers and providers reach this server (`https://sync.example.com`): the base of
+    OAuth callback URLs. Unset: the URL each request came in on."""
     webhook_url: str | None = None
     webhook_secret: str | None = None
     secret_key: str | None = None

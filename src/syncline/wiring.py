@@ -27,6 +27,7 @@ from syncline.auth import TokenVerifier, load_public_key_pem
 from syncline.config import Settings
 from syncline.connectors.registry import Registry, builtin_registry
 from syncline.credentials import CredentialService, OAuthApp
+from syncline.credentials.connect import ConnectFlow
 from syncline.crypto import SecretBox, generate_key
 from syncline.domain.cursors import CursorCodec
 from syncline.domain.fairness import RunCaps
@@ -93,7 +94,7 @@ def secret_key(settings_key: str | None, data_dir: Path, *, generate: bool) -> s
 
 
 def oauth_apps(registry: Registry, env: Mapping[str, str]) -> dict[str, OAuthApp]:
-    """Each integration's token endpoint and client, from `SYNCLINE_<X>_*` or the defaults."""
+    """Each integration's OAuth endpoints and client, from `SYNCLINE_<X>_*` or the defaults."""
     apps = {}
     for spec in registry:
         prefix = f"SYNCLINE_{spec.integration.upper()}_"
@@ -101,6 +102,7 @@ def oauth_apps(registry: Registry, env: Mapping[str, str]) -> dict[str, OAuthApp
             token_url=env.get(prefix + "TOKEN_URL", spec.default_token_url),
             client_id=env.get(prefix + "CLIENT_ID"),
             client_secret=env.get(prefix + "CLIENT_SECRET"),
+            auth_url=env.get(prefix + "AUTH_URL", spec.default_auth_url),
         )
     return apps
 
@@ -176,11 +178,12 @@ async def build_runtime(
         follow_redirects=True,
     )
     registry = builtin_registry()
+    apps = oauth_apps(registry, env)
     credentials = CredentialService(
         store,
         box,
         http,
-        oauth_apps(registry, env),
+        apps,
         clock,
         registry=registry,
         api_urls=api_urls(registry, env),
@@ -240,6 +243,8 @@ async def build_runtime(
             if settings.admin_token
             else None
         ),
+        connect=ConnectFlow(store, box, http, registry, apps, credentials, clock),
+        public_url=settings.public_url,
     )
     return Runtime(
         settings,

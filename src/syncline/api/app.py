@@ -11,11 +11,12 @@ from fastapi import FastAPI
 from syncline import __version__
 from syncline.api import errors
 from syncline.api.compat import JsonBodies, LegacyPaths
-from syncline.api.routes import admin, credentials, health, permissions, records, syncs
+from syncline.api.routes import admin, connect, credentials, health, permissions, records, syncs
 from syncline.api.routes.admin import AdminAPI
 from syncline.api.shedding import LoadShedding
 from syncline.auth import TokenVerifier
 from syncline.connectors.base import Connector
+from syncline.credentials.connect import ConnectFlow
 from syncline.domain.cursors import CursorCodec
 from syncline.domain.syncs import Sync
 from syncline.permissions.evaluator import Evaluator
@@ -38,6 +39,11 @@ class Services:
     permissions: Evaluator
     admin: AdminAPI | None = None
     """The operator's admin API; None (no `SYNCLINE_ADMIN_TOKEN`) leaves `/admin` unmounted."""
+    connect: ConnectFlow | None = None
+    """The OAuth connect flow (`/connect/...`)."""
+    public_url: str | None = None
+    """How clients reach this server (`SYNCLINE_PUBLIC_URL`), for OAuth callback URLs;
+    None: the URL the request came in on."""
 
 
 def create_app(services: Services, *, max_inflight: int | None = None) -> FastAPI:
@@ -59,6 +65,7 @@ def create_app(services: Services, *, max_inflight: int | None = None) -> FastAP
     app.include_router(records.router)
     app.include_router(credentials.router)
     app.include_router(permissions.router)
+    app.include_router(connect.router)
     if services.admin is not None:
         app.include_router(admin.router)
     _document_records(app)

@@ -177,6 +177,20 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthFlow:
+    """What a provider's authorization-code flow needs beyond its URLs (`/connect/...`)."""
+
+    scopes: tuple[str, ...]
+    """Asked for on the consent screen (the connector's docs say what each is for)."""
+    pkce: bool = True
+    """Send an S256 `code_challenge` (RFC 7636) and its verifier with the exchange."""
+    authorize_params: Mapping[str, str] = field(default_factory=dict)
+    """Extra query parameters of the authorize URL (Google: `access_type=offline`)."""
+    provider_data: Callable[[Mapping[str, object]], dict[str, str]] | None = None
+    """What of the token response becomes `providerData` (Salesforce: `instance_url`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectorSpec:
     """How to validate an integration's configuration and build its connector.
 
@@ -198,3 +212,5 @@ class ConnectorSpec:
     """The `providerData` key that holds a credential's own origin (`instanceUrl`, ...)."""
     instance_hosts: tuple[str, ...] = ()
     """The hosts that origin may name (shell patterns: `*.my.salesforce.com`)."""
+    oauth: OAuthFlow | None = None
+    """How end users connect an account through `/connect/{integration}/authorize`."""

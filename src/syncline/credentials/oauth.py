@@ -1,9 +1,11 @@
-"""The OAuth 2 refresh-token grant, with the provider's failures translated once."""
+"""The OAuth 2 token endpoint: the refresh-token grant and the authorization-code exchange,
+with the provider's failures translated once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -15,14 +17,24 @@ from syncline.errors import CredentialRevoked, UpstreamResponseError, UpstreamUn
 
 @dataclass(frozen=True, slots=True)
 class OAuthApp:
-    """An integration's OAuth client: where to refresh, and as whom."""
+    """An integration's OAuth client: where users consent and tokens are got, and as whom."""
 
     token_url: str
     client_id: str | None
     client_secret: str | None
+    auth_url: str | None = None
 
     def __repr__(self) -> str:
         return f"OAuthApp(token_url={self.token_url!r}, client_id={self.client_id!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """What a token endpoint answered: the tokens, and the whole body for what providers add
+    (an instance URL, a cloud id)."""
+
+    tokens: TokenSet
+    body: dict[str, Any]  # Any: the provider's JSON
 
 
 async def refresh_tokens(
@@ -30,6 +42,33 @@ async def refresh_tokens(
 ) -> TokenSet:
     """Trade a refresh token for new tokens; the provider may rotate the refresh token."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    granted = await _token_request(http, app, form, now, secret=refresh_token)
+    return granted.tokens
+
+
+async def exchange_code(
+    http: httpx.AsyncClient,
+    app: OAuthApp,
+    code: str,
+    *,
+    redirect_uri: str,
+    verifier: str | None,
+    now: datetime,
+) -> Granted:
+    """Trade an authorization code (and its PKCE verifier) for tokens.
+
+    Raises:
+        CredentialRevoked: the provider refused the code (used, expired, or not its own).
+    """
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if verifier is not None:
+        form["code_verifier"] = verifier
+    return await _token_request(http, app, form, now, secret=code)
+
+
+async def _token_request(
+    http: httpx.AsyncClient, app: OAuthApp, form: dict[str, str], now: datetime, *, secret: str
+) -> Granted:
     if app.client_id is not None:
         form["client_id"] = app.client_id
     if app.client_secret is not None:
@@ -51,14 +90,14 @@ async def refresh_tokens(
     error = body.get("error")
     if response.status_code >= 400 or error:
         if error in ("invalid_grant", "unauthorized_client", "invalid_client"):
-            detail = _scrubbed(body.get("error_description") or error, refresh_token, app)
+            detail = _scrubbed(body.get("error_description") or error, secret, app)
             raise CredentialRevoked(
                 f"Credentials are no longer valid ({detail}). The user must reconnect the account.",
                 status_code=response.status_code,
             )
         raise UpstreamResponseError(
             f"token endpoint answered {response.status_code}: "
-            f"{_scrubbed(error or 'no error code', refresh_token, app)}",
+            f"{_scrubbed(error or 'no error code', secret, app)}",
             status_code=response.status_code,
         )
     access = body.get("access_token")
@@ -71,28 +110,29 @@ async def refresh_tokens(
         else None
     )
     rotated = body.get("refresh_token")
-    return TokenSet(
+    tokens = TokenSet(
         access_token=access,
         refresh_token=rotated if isinstance(rotated, str) and rotated else None,
         expires_at=expires_at,
     )
+    return Granted(tokens, body)
 
 
 _REDACTED = "[redacted]"
 _MAX_DETAIL = 300
 
 
-def _scrubbed(text: object, refresh_token: str, app: OAuthApp) -> str:
+def _scrubbed(text: object, secret: str, app: OAuthApp) -> str:
     """The provider's words without the secrets we sent it, raw or URL-encoded.
 
     The message becomes a sync's reason, its event log and its `sync_errored` webhook, and is
     logged; some providers repeat the request's refresh token or client secret in their error.
     """
     text = str(text)
-    for secret in (refresh_token, app.client_secret):
-        if not secret:
+    for value in (secret, app.client_secret):
+        if not value:
             continue
-        for form in {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}:
+        for form in {value, quote(value, safe=""), quote(value), quote_plus(value)}:
             text = text.replace(form, _REDACTED)
     if len(text) > _MAX_DETAIL:
         text = text[:_MAX_DETAIL] + "..."

@@ -88,7 +88,16 @@ class _OAuth:
         user = params.get("login_hint") or "alice@example.com"
         # Consent grants what was asked (Google's `scope` is space separated), else Drive read-only.
         scopes = params.get("scope", "").split() or [DRIVE_SCOPE]
-        code = self.state.grants.authorize(user, redirect_uri, scopes)
+        method = params.get("code_challenge_method")
+        if "code_challenge" in params and method not in (None, "S256", "plain"):
+            return json_response({"error": "invalid_request"}, 400)
+        code = self.state.grants.authorize(
+            user,
+            redirect_uri,
+            scopes,
+            code_challenge=params.get("code_challenge"),
+            code_challenge_method=method or ("plain" if "code_challenge" in params else None),
+        )
         answer = {"code": code, "scope": " ".join(scopes)}
         if "state" in params:
             answer["state"] = params["state"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import math
 import secrets
 import threading
@@ -72,7 +74,7 @@ class OAuthGrants:
         self._clock = clock
         self._grants_by_refresh: dict[str, _Grant] = {}
         self._access: dict[str, tuple[_Grant, float]] = {}
-        self._codes: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+        self._codes: dict[str, _Code] = {}
         self._lock = threading.Lock()
 
     def issue_tokens(self, user: str, scopes: Iterable[str] = (DRIVE_SCOPE,)) -> tuple[str, str]:
@@ -113,12 +115,21 @@ class OAuthGrants:
         return entry[0].user, frozenset(entry[0].scopes)
 
     def authorize(
-        self, user: str, redirect_uri: str | None, scopes: Iterable[str] = (DRIVE_SCOPE,)
+        self,
+        user: str,
+        redirect_uri: str | None,
+        scopes: Iterable[str] = (DRIVE_SCOPE,),
+        *,
+        code_challenge: str | None = None,
+        code_challenge_method: str | None = None,
     ) -> str:
-        """Consent screen done: an authorization code for `user`, granting `scopes`."""
+        """Consent screen done: an authorization code for `user`, granting `scopes`; with a
+        PKCE `code_challenge` (`S256` or `plain`), the exchange must show its verifier."""
         code = "4/sandbox-" + secrets.token_urlsafe(16)
         with self._lock:
-            self._codes[code] = (user, redirect_uri, tuple(scopes))
+            self._codes[code] = _Code(
+                user, redirect_uri, tuple(scopes), code_challenge, code_challenge_method
+            )
         return code
 
     def token_endpoint(
@@ -135,7 +146,9 @@ class OAuthGrants:
             if grant_type == "refresh_token":
                 return self._refresh(form.get("refresh_token", ""))
             if grant_type == "authorization_code":
-                return self._exchange(form.get("code", ""), form.get("redirect_uri"))
+                return self._exchange(
+                    form.get("code", ""), form.get("redirect_uri"), form.get("code_verifier")
+                )
         return 400, _oauth_error("unsupported_grant_type", f"Invalid grant_type: {grant_type}")
 
     def _refresh(self, refresh_token: str) -> tuple[int, JSONObject]:
@@ -151,14 +164,17 @@ class OAuthGrants:
             body["refresh_token"] = grant.refresh_token
         return 200, body
 
-    def _exchange(self, code: str, redirect_uri: str | None) -> tuple[int, JSONObject]:
-        entry = self._codes.pop(code, None)
+    def _exchange(
+        self, code: str, redirect_uri: str | None, verifier: str | None
+    ) -> tuple[int, JSONObject]:
+        entry = self._codes.pop(code, None)  # a code works once
         if entry is None:
             return 400, _oauth_error("invalid_grant", "Malformed auth code.")
-        user, expected_uri, scopes = entry
-        if expected_uri is not None and redirect_uri != expected_uri:
+        if entry.redirect_uri is not None and redirect_uri != entry.redirect_uri:
             return 400, _oauth_error("redirect_uri_mismatch", "Bad Request")
-        grant = _Grant(user, "1//sandbox-" + secrets.token_urlsafe(24), scopes)
+        if entry.challenge is not None and not _verifies(entry, verifier):
+            return 400, _oauth_error("invalid_grant", "Invalid code verifier.")
+        grant = _Grant(entry.user, "1//sandbox-" + secrets.token_urlsafe(24), entry.scopes)
         self._grants_by_refresh[grant.refresh_token] = grant
         body = self._token_body(grant)
         body["refresh_token"] = grant.refresh_token
@@ -177,6 +193,25 @@ class OAuthGrants:
         token = "ya29.sandbox-" + secrets.token_urlsafe(32)
         self._access[token] = (grant, self._clock() + self.token_ttl)
         return token
+
+
+@dataclass(frozen=True, slots=True)
+class _Code:
+    user: str
+    redirect_uri: str | None
+    scopes: tuple[str, ...]
+    challenge: str | None
+    method: str | None
+
+
+def _verifies(code: _Code, verifier: str | None) -> bool:
+    """RFC 7636: `S256` is the unpadded base64url SHA-256 of the verifier; `plain` itself."""
+    if verifier is None:
+        return False
+    if code.method == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode() == code.challenge
+    return verifier == code.challenge
 
 
 def _oauth_error(code: str, description: str) -> JSONObject:

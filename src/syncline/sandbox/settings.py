@@ -11,6 +11,7 @@ def googledrive_env(url: str) -> dict[str, str]:
     return {
         "SYNCLINE_GOOGLEDRIVE_API_URL": url,
         "SYNCLINE_GOOGLEDRIVE_TOKEN_URL": f"{url}/token",
+        "SYNCLINE_GOOGLEDRIVE_AUTH_URL": f"{url}/authorize",
         "SYNCLINE_GOOGLEDRIVE_CLIENT_ID": SANDBOX_CLIENT_ID,
         "SYNCLINE_GOOGLEDRIVE_CLIENT_SECRET": SANDBOX_CLIENT_SECRET,
     }

@@ -11,6 +11,7 @@ from syncline.domain.credentials import Credential, CredentialStatus
 from syncline.domain.syncs import Sync, SyncStatus
 from syncline.store.database import Database, atomic
 from syncline.store.shapes import (
+    ConnectSession,
     NewCredential,
     StoredTokens,
     credential_from_row,
@@ -18,7 +19,7 @@ from syncline.store.shapes import (
     sync_from_row,
 )
 from syncline.store.syncs import error_sync
-from syncline.store.tables import credentials, syncs
+from syncline.store.tables import connect_sessions, credentials, syncs
 
 
 class CredentialStore:
@@ -181,3 +182,44 @@ class CredentialStore:
             for sync in affected:
                 await error_sync(conn, sync, reason, now, trace_id=str(uuid.uuid4()))
         return affected
+
+    @atomic
+    async def open_connect_session(self, session: ConnectSession, now: datetime) -> None:
+        """Keep an authorization in progress until its callback (or its expiry)."""
+        async with self.db.write() as conn:
+            await conn.execute(delete(connect_sessions).where(connect_sessions.c.expires_at < now))
+            await conn.execute(
+                insert(connect_sessions).values(
+                    id=session.id,
+                    project_id=session.project_id,
+                    user_id=session.user_id,
+                    integration=session.integration,
+                    redirect=session.redirect,
+                    verifier_enc=session.verifier_enc,
+                    created_at=now,
+                    expires_at=session.expires_at,
+                )
+            )
+
+    @atomic
+    async def take_connect_session(self, state: str, now: datetime) -> ConnectSession | None:
+        """The authorization `state` names, used up by this call; None when it is unknown,
+        expired, or was used already (one statement: two callbacks cannot both take it)."""
+        c = connect_sessions.c
+        async with self.db.write() as conn:
+            taken = await conn.execute(
+                update(connect_sessions)
+                .where(c.id == state, c.used_at.is_(None), c.expires_at >= now)
+                .values(used_at=now)
+                .returning(
+                    c.id,
+                    c.project_id,
+                    c.user_id,
+                    c.integration,
+                    c.redirect,
+                    c.verifier_enc,
+                    c.expires_at,
+                )
+            )
+            row = taken.first()
+        return None if row is None else ConnectSession(*row)

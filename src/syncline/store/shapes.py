@@ -53,6 +53,19 @@ class NewCredential:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectSession:
+    """An end user's authorization in progress: who began it, and where to send them back."""
+
+    id: str
+    project_id: str
+    user_id: str
+    integration: str
+    redirect: str
+    verifier_enc: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class StoredTokens:
     """A credential's tokens as stored (encrypted), with what decides whether to refresh."""
 

@@ -89,6 +89,22 @@ credentials = Table(
     Index(None, "project_id", "user_id", "integration", "created_at"),
 )
 
+# An end user's trip through a provider's consent screen (`/connect/...`): the random `id` is
+# the OAuth `state`, good once and for a few minutes, bound to the project and user that began.
+connect_sessions = Table(
+    "connect_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("project_id", ID, nullable=False),
+    Column("user_id", String(255), nullable=False),
+    Column("integration", String(64), nullable=False),
+    Column("redirect", Text, nullable=False),
+    Column("verifier_enc", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
 syncs = Table(
     "syncs",
     metadata,

@@ -97,6 +97,7 @@ async def _seed(h: Harness) -> dict[str, str]:
         "record_id": by_name["a.txt"],
         "folder_id": by_name["docs"],
         "project_id": h.project_id,
+        "integration": "googledrive",
     }
 
 

@@ -19,6 +19,7 @@ from syncline.connectors.base import (
     Download,
     Identity,
     MembershipChanges,
+    OAuthFlow,
     Scope,
 )
 from syncline.connectors.googledrive.config import GoogleDriveConfig
@@ -700,4 +701,10 @@ spec = ConnectorSpec(
     build=_build,
     capabilities=CAPABILITIES,
     identify=identify,
+    oauth=OAuthFlow(
+        scopes=("https://www.googleapis.com/auth/drive.readonly",),
+        pkce=True,
+        # A refresh token comes only with offline access, and again only with a fresh consent.
+        authorize_params={"access_type": "offline", "prompt": "consent"},
+    ),
 )
