@@ -5,14 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from syncline.connectors.base import ConnectorSpec
+from syncline.connectors.http import OAuthBearer
 from syncline.connectors.registry import Registry
 from syncline.credentials.service import CredentialService
 from syncline.domain.credentials import CredentialStatus
 from syncline.domain.ids import sync_id as make_sync_id
 from syncline.domain.syncs import FREQUENCIES, Sync, SyncStatus, SyncType
-from syncline.errors import InvalidInput, NotFound
+from syncline.errors import (
+    InvalidInput,
+    NotFound,
+    UpstreamRateLimited,
+    UpstreamResponseError,
+    UpstreamUnavailable,
+)
 from syncline.store.store import NewSync, Store
 from syncline.types import JSONObject
 
@@ -90,6 +98,8 @@ class SyncService:
                     field="credentialId",
                     code="NO_CREDENTIAL",
                 )
+        if spec.check is not None:
+            await self._check_upstream(spec, validated, credential.id)
         name = configuration_name or "default"
         new = NewSync(
             id=make_sync_id(project_id, user_id, integration, pipeline, name),
@@ -106,6 +116,17 @@ class SyncService:
         if created:
             self._wake()
         return sync
+
+    async def _check_upstream(self, spec: ConnectorSpec, config: BaseModel, cid: str) -> None:
+        """What the configuration names exists for this credential (a SharePoint site); a
+        provider that cannot answer now leaves it to the first run."""
+        auth = OAuthBearer(self.credentials.tokens_for(cid))
+        ctx = self.credentials.context(spec, auth, await self.credentials.provider_data(cid))
+        try:
+            assert spec.check is not None
+            await spec.check(config, ctx)
+        except (UpstreamUnavailable, UpstreamRateLimited, UpstreamResponseError):
+            return
 
     async def patch(
         self,

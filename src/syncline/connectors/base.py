@@ -208,6 +208,9 @@ class ConnectorSpec:
     capabilities: Capabilities = field(default_factory=Capabilities)
     """What its connectors can do; the same object as their `capabilities`."""
     identify: Callable[[ConnectorContext], Awaitable[Identity]] | None = None
+    check: Callable[[BaseModel, ConnectorContext], Awaitable[None]] | None = None
+    """At enable: that what the configuration names exists for the credential (a SharePoint
+    `siteId`); raises `InvalidInput` naming the key."""
     instance_key: str | None = None
     """The `providerData` key that holds a credential's own origin (`instanceUrl`, ...)."""
     instance_hosts: tuple[str, ...] = ()

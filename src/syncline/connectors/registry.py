@@ -26,6 +26,6 @@ class Registry:
 
 
 def builtin_registry() -> Registry:
-    from syncline.connectors import googledrive
+    from syncline.connectors import googledrive, msgraph
 
-    return Registry([googledrive.spec])
+    return Registry([googledrive.spec, msgraph.sharepoint, msgraph.onedrive])
