@@ -1,0 +1,143 @@
+"""The fake Graph as an ASGI app: the identity platform's token and authorize endpoints, Graph
+v1.0, and the download host; faults, latency and traffic recording on every path but OAuth's."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from syncline.sandbox.faults import Fault
+from syncline.sandbox.graph.api import GraphApi
+from syncline.sandbox.graph.errors import GraphError, graph_error, json_response
+from syncline.sandbox.graph.state import GraphState
+from syncline.sandbox.server import ABORT_EXTENSION
+
+__all__ = ["create_graph_app"]
+
+
+def create_graph_app(state: GraphState) -> ASGIApp:
+    """Routes: `POST /{tenant}/oauth2/v2.0/token`, `GET /{tenant}/oauth2/v2.0/authorize`,
+    Graph v1.0 (`/v1.0/...`) and the pre-authenticated download URLs (`/_download/...`)."""
+
+    async def token(request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        status, body = state.grants.token_endpoint(form)
+        return json_response(body, status, {"Cache-Control": "no-store"})
+
+    async def authorize(request: Request) -> Response:
+        """Consent is instant: back to `redirect_uri` with a code for `login_hint` (or the first
+        user), as the identity platform's consent page would after the user agreed."""
+        params = request.query_params
+        if params.get("client_id") != state.grants.client_id:
+            return json_response({"error": "unauthorized_client"}, 400)
+        redirect_uri = params.get("redirect_uri")
+        if not redirect_uri:
+            return json_response({"error": "invalid_request"}, 400)
+        hint = params.get("login_hint")
+        with state.lock:
+            user = state.user_by_mail(hint) if hint else next(iter(state.users.values()))
+        code = state.grants.authorize(user.id, params)
+        answer = {"code": code}
+        if "state" in params:
+            answer["state"] = params["state"]
+        separator = "&" if "?" in redirect_uri else "?"
+        return RedirectResponse(redirect_uri + separator + urlencode(answer), 302)
+
+    async def render(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, GraphError)
+        return json_response(exc.body, exc.status, exc.headers)
+
+    routes = [
+        Route("/{tenant}/oauth2/v2.0/token", token, methods=["POST"]),
+        Route("/{tenant}/oauth2/v2.0/authorize", authorize),
+        *GraphApi(state).routes(),
+    ]
+    app = Starlette(routes=routes, exception_handlers={GraphError: render})
+    return _Instrumented(app, state)
+
+
+def _fault_error(fault: Fault) -> GraphError:
+    retry = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else {}
+    if fault.kind == "429":
+        return graph_error(
+            429, "TooManyRequests", "Too many requests.", headers=retry or {"Retry-After": "1"}
+        )
+    if fault.kind == "503":
+        return graph_error(
+            503,
+            "serviceNotAvailable",
+            "Service unavailable.",
+            headers=retry or {"Retry-After": "1"},
+        )
+    if fault.kind == "stale_delta":
+        return graph_error(410, "resyncRequired", "Resync required.")
+    if fault.kind == "401":
+        return graph_error(
+            401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."
+        )
+    return graph_error(500, "generalException", "An unspecified error has occurred.")
+
+
+class _Instrumented:
+    """Outermost layer: records traffic, applies armed faults and latency."""
+
+    def __init__(self, app: ASGIApp, state: GraphState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        headers = Headers(scope=scope)
+        scheme, _, bearer = headers.get("authorization", "").partition(" ")
+        grant = self.state.grants.grant_for(bearer.strip()) if scheme.lower() == "bearer" else None
+        number = self.state.traffic.begin(
+            scope["method"],
+            path,
+            query,
+            caller=None if grant is None else grant[0],
+            user_agent=headers.get("user-agent"),
+        )
+        try:
+            fault = self.state.faults.take(path, query)
+            if fault is not None:
+                if fault.kind in ("timeout", "drop"):
+                    await self._cut(fault, scope, receive)
+                    return
+                if fault.kind == "401" and grant is not None:
+                    self.state.grants.expire_access_token(bearer.strip())
+                error = _fault_error(fault)
+                await json_response(error.body, error.status, error.headers)(scope, receive, send)
+                return
+            if self.state.latency > 0 and "/oauth2/" not in path:
+                await asyncio.sleep(self.state.latency)
+            await self.app(scope, receive, send)
+        finally:
+            self.state.traffic.end(number)
+
+    async def _cut(self, fault: Fault, scope: Scope, receive: Receive) -> None:
+        abort = (scope.get("extensions") or {}).get(ABORT_EXTENSION)
+        if abort is None:
+            if fault.kind == "timeout":
+                raise httpx.ReadTimeout("The read operation timed out")
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        if fault.kind == "timeout":
+            try:
+                async with asyncio.timeout(self.state.hang_seconds):
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+            except TimeoutError:
+                pass
+            return
+        abort["abort"]()
