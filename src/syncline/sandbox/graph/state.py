@@ -181,8 +181,12 @@ class GraphState:
             return user.id
 
     def user_by_mail(self, mail: str) -> User:
+        """The user with this mail (any case); KeyError when there is none."""
         with self.lock:
-            return next(u for u in self.users.values() if u.mail.lower() == mail.lower())
+            for user in self.users.values():
+                if user.mail.lower() == mail.lower():
+                    return user
+        raise KeyError(f"no user {mail}")
 
     def issue_tokens(
         self,
@@ -191,9 +195,7 @@ class GraphState:
     ) -> tuple[str, str]:
         """A grant for the user with `mail` (created if new): (access token, refresh token)."""
         with self.lock:
-            if not any(u.mail.lower() == mail.lower() for u in self.users.values()):
-                self.add_user(mail)
-            return self.grants.issue(self.user_by_mail(mail).id, scopes)
+            return self.grants.issue(self._ensure_user(mail), scopes)
 
     def add_group(
         self, display_name: str, members: Iterable[str] = (), *, mail: str | None = None
@@ -214,16 +216,13 @@ class GraphState:
             if member in self.groups:
                 ids.append(member)
             else:
-                ids.append(self.user_by_mail(member).id if "@" in member else member)
+                ids.append(self._ensure_user(member) if "@" in member else member)
         return ids
 
     def add_personal_drive(self, owner_mail: str) -> str:
         """The user's OneDrive (created with the user if needed)."""
         with self.lock:
-            if not any(u.mail.lower() == owner_mail.lower() for u in self.users.values()):
-                self.add_user(owner_mail)
-            owner = self.user_by_mail(owner_mail)
-            return self._add_drive("OneDrive", "personal", owner.id, None)
+            return self._add_drive("OneDrive", "personal", self._ensure_user(owner_mail), None)
 
     def add_site(
         self,
