@@ -76,6 +76,8 @@ class CrashConfig:
     walks every user's files for each listing, so the total is kept modest."""
     big_files: tuple[int, int] = (1500, 3000)
     small_files: tuple[int, int] = (2, 40)
+    reserve: int = 2
+    """The biggest drives, held back until an initial run is due to be killed."""
     latency: float = 0.05
     """Seconds the sandbox adds to each Drive request while the chaos lasts (longer runs)."""
     keep_database: bool = False
@@ -368,6 +370,9 @@ class Chaos:
     users: list[User]
     rng: random.Random
     report: Report
+    reserve: list[User] = field(default_factory=list)
+    """Big drives not enabled yet: one is enabled when an initial run is due to be killed and
+    none is running (a fast machine finishes the first initial syncs before the chaos starts)."""
     completed: set[str] = field(default_factory=set)
     completed_at: float = 0.0
     restarts: list[tuple[float, SynclineProcess]] = field(default_factory=list)
@@ -408,6 +413,8 @@ class Chaos:
         candidates = [
             (pid, kind) for _, pid, kind in self.db.leases() if kind in (missing or KINDS)
         ]
+        if "initial" in missing and not any(kind == "initial" for _, kind in candidates):
+            self.enable_reserve()
         self.rng.shuffle(candidates)
         for pid, kind in candidates:
             worker = self.fleet.worker_by_pid(pid)
@@ -423,6 +430,14 @@ class Chaos:
             self.restarts.append((time.monotonic() + self.rng.uniform(0.5, 3.0), worker))
             return True
         return False
+
+    def enable_reserve(self) -> None:
+        """Enable the next held-back user, whose initial run a later kill can then hit."""
+        if self.reserve:
+            user = self.reserve.pop()
+            enable(self.api, self.drive, [user])
+            self.users.append(user)
+            log.info("enabled %s (%d files) for an initial run to kill", user.name, len(user.files))
 
     def restart_due(self, *, all_now: bool = False) -> None:
         waiting = []
@@ -476,6 +491,8 @@ class Chaos:
         if kill_at:
             self.report.notes.append(f"{len(kill_at)} planned kills found no run to hit")
         self.restart_due(all_now=True)
+        while self.reserve:
+            self.enable_reserve()
 
 
 class Follower(threading.Thread):
@@ -486,8 +503,8 @@ class Follower(threading.Thread):
         super().__init__(daemon=True, name="feed-follower")
         self.api = api
         self.users = users
-        self.cursors: dict[str, str | None] = {u.sync_id: None for u in users}
-        self.replicas: dict[str, dict[str, str]] = {u.sync_id: {} for u in users}
+        self.cursors: dict[str, str | None] = {}
+        self.replicas: dict[str, dict[str, str]] = {}
         self.stopping = threading.Event()
         self.error: BaseException | None = None
 
@@ -503,10 +520,10 @@ class Follower(threading.Thread):
 
     def catch_up(self, user: User) -> None:
         sync_id = user.sync_id
-        replica = self.replicas[sync_id]
+        replica = self.replicas.setdefault(sync_id, {})
         while True:
             params: dict[str, Any] = {"pageSize": 1000}
-            if self.cursors[sync_id]:
+            if self.cursors.get(sync_id):
                 params["cursor"] = self.cursors[sync_id]
             body = self.api.call(user.name, "GET", f"/api/syncs/{sync_id}/records", params=params)
             for record in body["data"]:
@@ -535,10 +552,8 @@ def enable(api: Api, drive: DriveState, users: list[User]) -> None:
         sync = {"integration": "googledrive", "pipeline": "files"}
         user.sync_id = api.call(user.name, "POST", "/api/syncs", json=sync)["id"]
 
-    # The biggest drives last: their initial syncs are the ones still running when the chaos
-    # starts, for its first kill to hit (enabling checks each credential with the sandbox).
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(one, sorted(users, key=lambda u: len(u.files))))
+        list(pool.map(one, users))
 
 
 def settle(chaos: Chaos, since: datetime, timeout: float) -> bool:
@@ -707,9 +722,11 @@ def run_scenario(config: CrashConfig, progress: Callable[[str], None] = print) -
         say(f"{len(fleet.apis)} api and {len(fleet.workers)} worker processes up; "
                  f"enabling {config.syncs} syncs ({report.files} files)")  # fmt: skip
         drive.latency = config.latency
-        enable(api, drive, users)
-        chaos = Chaos(config, drive, receiver, api, db, fleet, users, rng, report)
-        follower = Follower(api, users)
+        users.sort(key=lambda u: len(u.files))
+        enabled, reserve = users[: -config.reserve], users[-config.reserve :]
+        enable(api, drive, enabled)
+        chaos = Chaos(config, drive, receiver, api, db, fleet, enabled, rng, report, reserve)
+        follower = Follower(api, enabled)
         follower.start()
         say(f"chaos for {config.chaos_seconds:.0f} s")
         chaos.run()
