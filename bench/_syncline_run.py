@@ -23,7 +23,7 @@ from sqlalchemy import event
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.wiring import Runtime, build_runtime, configure_logging
 
 

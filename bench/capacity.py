@@ -61,7 +61,7 @@ from bench.common import (
 from syncline.auth import generate_signing_key
 from syncline.config import Settings
 from syncline.crypto import generate_key
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.store.store import NewSync
 from syncline.wiring import build_runtime, configure_logging, utcnow
 

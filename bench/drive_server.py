@@ -27,8 +27,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from syncline.sandbox import BackgroundServer, DriveState, Sharing, create_drive_app, generate
-from syncline.sandbox.drive_auth import DRIVE_SCOPE
-from syncline.sandbox.samples import Generated
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
+from syncline.sandbox.googledrive.samples import Generated
 
 DIRECTORY_SCOPE = "https://www.googleapis.com/auth/admin.directory.group.readonly"
 READERS_GROUP = "bench-readers@example.com"

@@ -58,7 +58,7 @@ from bench.common import (
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
 from syncline.crypto import generate_key
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.store.migrate import upgrade
 from tests.support.processes import SynclineProcess, clean_env, free_port
 

@@ -44,7 +44,7 @@ from bench.common import (
 )
 from syncline.auth import generate_signing_key
 from syncline.domain.ids import record_id
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 
 BATCH = 100
 WARMUP = 10

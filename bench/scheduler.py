@@ -25,7 +25,7 @@ from syncline.auth import generate_signing_key
 from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.syncs import Sync
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.wiring import build_runtime, configure_logging, utcnow
 
 

@@ -29,8 +29,8 @@ from syncline.crypto import generate_key
 from syncline.domain.ids import record_id, sync_id
 from syncline.errors import ConfigError
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
-from syncline.sandbox.control import PREFIX, with_control
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.control import PREFIX, with_control
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.webhooks import WebhookVerificationError, verify
 from syncline.webhooks.signing import generate_secret
 from syncline.wiring import serve

@@ -21,7 +21,7 @@ import pytest
 
 from syncline.domain.ids import record_id
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 from tests.support.processes import SynclineProcess, clean_env, free_port
 from tests.support.receiver import Receiver, create_receiver
 

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from syncline.sandbox import DriveState
-from syncline.sandbox.settings import SANDBOX_CLIENT_ID
+from syncline.sandbox.kit.oauth import SANDBOX_CLIENT_ID
 from syncline.webhooks import generate_secret
 from tests.support.harness import DRIVE_USER, Harness, harness
 from tests.support.server import serve_in_thread

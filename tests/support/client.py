@@ -22,7 +22,7 @@ import httpx
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.crypto import generate_key
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.webhooks.signing import generate_secret
 from tests.support.processes import clean_env, free_port
 from tests.support.receiver import Receiver, create_receiver

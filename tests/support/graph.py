@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncline.sandbox import BackgroundServer
-from syncline.sandbox.graph import GraphState, create_graph_app, graph_env
+from syncline.sandbox.msgraph import GraphState, create_graph_app, graph_env
 from tests.support.harness import Harness, harness
 
 ALICE = "alice@contoso.com"

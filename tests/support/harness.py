@@ -21,8 +21,8 @@ from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.domain.retry import RetryPolicy
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app
-from syncline.sandbox.drive_auth import DRIVE_SCOPE
-from syncline.sandbox.settings import googledrive_env
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
+from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.webhooks.signing import generate_secret
 from syncline.wiring import Runtime, build_runtime
 from tests.support.receiver import Receiver, create_receiver

@@ -1,4 +1,5 @@
-"""Faithful fake upstream servers (Google Drive v3 so far) for tests, benchmarks and demos.
+"""Faithful fake upstream servers for tests, benchmarks and the demo: one package per provider
+(`googledrive`, `msgraph`) on the shared `kit`.
 
 state = DriveState()
 access, refresh = state.issue_tokens("alice@example.com")
@@ -7,7 +8,7 @@ with BackgroundServer(create_drive_app(state)) as server:
     httpx.get(f"{server.url}/drive/v3/files", headers={"Authorization": f"Bearer {access}"})
 """
 
-from syncline.sandbox.drive import (
+from syncline.sandbox.googledrive import (
     CHAOS_FAULTS,
     DRIVE_FAULTS,
     ChangeView,
@@ -17,8 +18,8 @@ from syncline.sandbox.drive import (
     SharedDrive,
     create_drive_app,
 )
-from syncline.sandbox.samples import Generated, Sharing, generate, populate
-from syncline.sandbox.server import ABORT_EXTENSION, BackgroundServer
+from syncline.sandbox.googledrive.samples import Generated, Sharing, generate, populate
+from syncline.sandbox.kit.server import ABORT_EXTENSION, BackgroundServer
 
 __all__ = [
     "ABORT_EXTENSION",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from syncline.sandbox.drive_auth import DRIVE_SCOPE
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
 from tests.support.harness import DRIVE_USER, harness
 
 

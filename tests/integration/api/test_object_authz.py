@@ -18,7 +18,7 @@ import pytest
 
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.domain.projects import Project
-from syncline.sandbox.drive_auth import DRIVE_SCOPE
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
 from tests.support.harness import Harness, harness
 
 ADMIN_TOKEN = "admin-" + "x" * 32

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from syncline.domain.ids import record_id
-from syncline.sandbox.drive_auth import DRIVE_SCOPE
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
 from tests.support.harness import Harness, harness
 
 DIRECTORY = "https://www.googleapis.com/auth/admin.directory.group.readonly"

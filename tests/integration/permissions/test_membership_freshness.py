@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncline.domain.ids import record_id
-from syncline.sandbox.drive_auth import DRIVE_SCOPE, REPORTS_SCOPE
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE, REPORTS_SCOPE
 from tests.support.harness import Harness, harness
 
 DIRECTORY = "https://www.googleapis.com/auth/admin.directory.group.readonly"

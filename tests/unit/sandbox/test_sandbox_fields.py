@@ -2,7 +2,13 @@
 
 import pytest
 
-from syncline.sandbox.fields import ANY_OBJECT, FieldsError, parse_fields, select, validate
+from syncline.sandbox.googledrive.fields import (
+    ANY_OBJECT,
+    FieldsError,
+    parse_fields,
+    select,
+    validate,
+)
 from syncline.types import JSON
 
 SCHEMA = {

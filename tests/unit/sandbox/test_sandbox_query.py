@@ -2,8 +2,8 @@
 
 import pytest
 
-from syncline.sandbox.drive_model import DriveFile
-from syncline.sandbox.drive_query import QueryError, parse_query
+from syncline.sandbox.googledrive.model import DriveFile
+from syncline.sandbox.googledrive.query import QueryError, parse_query
 
 
 def item(parent="P", mime="text/plain", trashed=False):

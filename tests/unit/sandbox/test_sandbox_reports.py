@@ -1,7 +1,7 @@
 """The Admin SDK Reports API's groups activities on the fake: scope, order, startTime, paging."""
 
 from syncline.sandbox import DriveState
-from syncline.sandbox.drive_auth import DRIVE_SCOPE, REPORTS_SCOPE
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE, REPORTS_SCOPE
 
 ACTIVITIES = "/admin/reports/v1/activity/users/all/applications/groups"
 

@@ -8,7 +8,7 @@ import time
 import httpx
 
 from syncline.sandbox import DriveState, create_drive_app
-from syncline.sandbox.traffic import Traffic, run_id_of
+from syncline.sandbox.kit.traffic import Traffic, run_id_of
 
 
 def _request(traffic: Traffic, caller: str | None, run: str | None) -> int:

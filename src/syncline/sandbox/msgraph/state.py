@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from syncline.sandbox.faults import FaultQueue
-from syncline.sandbox.graph.auth import GraphGrants
-from syncline.sandbox.traffic import Traffic
+from syncline.sandbox.kit.faults import FaultQueue
+from syncline.sandbox.kit.oauth import Grants
+from syncline.sandbox.kit.traffic import Traffic
+from syncline.sandbox.msgraph.auth import MICROSOFT
 
 __all__ = [
     "GRAPH_FAULTS",
@@ -147,7 +148,7 @@ class GraphState:
         self.clock = clock
         self.tenant_domain = tenant_domain
         self.lock = threading.RLock()
-        self.grants = GraphGrants(token_ttl=token_ttl, clock=clock)
+        self.grants = Grants(MICROSOFT, token_ttl=token_ttl, clock=clock)
         self.faults = FaultQueue(
             GRAPH_FAULTS,
             default_scope=lambda path: not path.startswith(OAUTH_PREFIX),

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from syncline.sandbox.drive_auth import DRIVE_SCOPES
-from syncline.sandbox.drive_errors import (
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPES
+from syncline.sandbox.googledrive.errors import (
     DriveError,
     auth_error,
     bad_value,
@@ -18,11 +18,12 @@ from syncline.sandbox.drive_errors import (
     insufficient_scopes,
     not_found,
 )
-from syncline.sandbox.drive_export import EXPORT_FORMATS, export_bytes
-from syncline.sandbox.drive_model import DriveFile
-from syncline.sandbox.drive_params import flag, json_response, mask, page_size, required
-from syncline.sandbox.drive_query import QueryError, parse_query
-from syncline.sandbox.drive_render import (
+from syncline.sandbox.googledrive.export import EXPORT_FORMATS, export_bytes
+from syncline.sandbox.googledrive.fields import Mask, parse_fields
+from syncline.sandbox.googledrive.model import DriveFile
+from syncline.sandbox.googledrive.params import flag, json_response, mask, page_size, required
+from syncline.sandbox.googledrive.query import QueryError, parse_query
+from syncline.sandbox.googledrive.render import (
     ABOUT,
     CHANGE_LIST,
     DRIVE_LIST,
@@ -39,9 +40,8 @@ from syncline.sandbox.drive_render import (
     render_permissions,
     user_json,
 )
-from syncline.sandbox.drive_state import ChangeView, DriveState
-from syncline.sandbox.fields import Mask, parse_fields
-from syncline.sandbox.page_tokens import PageTokens
+from syncline.sandbox.googledrive.state import ChangeView, DriveState
+from syncline.sandbox.kit.page_tokens import PageTokens
 from syncline.types import JSON
 
 __all__ = ["LISTING_FAULTS", "LISTING_FAULT_STATE", "DriveApi", "authenticate"]

@@ -16,10 +16,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from syncline.sandbox.directory_api import DirectoryApi
-from syncline.sandbox.drive_api import LISTING_FAULT_STATE, LISTING_FAULTS, DriveApi
-from syncline.sandbox.drive_auth import DRIVE_SCOPE
-from syncline.sandbox.drive_errors import (
+from syncline.sandbox.googledrive.api import LISTING_FAULT_STATE, LISTING_FAULTS, DriveApi
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
+from syncline.sandbox.googledrive.directory_api import DirectoryApi
+from syncline.sandbox.googledrive.errors import (
     BAD_GATEWAY_PAGE,
     DriveError,
     auth_error,
@@ -28,11 +28,11 @@ from syncline.sandbox.drive_errors import (
     server_error,
     stale_page_token,
 )
-from syncline.sandbox.drive_params import json_response
-from syncline.sandbox.drive_state import OAUTH_PATHS, DriveState
-from syncline.sandbox.faults import Fault
-from syncline.sandbox.reports_api import ReportsApi
-from syncline.sandbox.server import ABORT_EXTENSION
+from syncline.sandbox.googledrive.params import json_response
+from syncline.sandbox.googledrive.reports_api import ReportsApi
+from syncline.sandbox.googledrive.state import OAUTH_PATHS, DriveState
+from syncline.sandbox.kit.faults import Fault
+from syncline.sandbox.kit.server import ABORT_EXTENSION
 
 __all__ = ["create_drive_app"]
 

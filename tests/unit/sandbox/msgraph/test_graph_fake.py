@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from syncline.sandbox.graph import GraphState, create_graph_app, quick_xor_hash
-from syncline.sandbox.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from syncline.sandbox.kit.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from syncline.sandbox.msgraph import GraphState, create_graph_app, quick_xor_hash
 
 ALICE = "alice@contoso.com"
 

@@ -11,8 +11,8 @@ with BackgroundServer(create_graph_app(state)) as server:
     ...
 """
 
-from syncline.sandbox.graph.app import create_graph_app
-from syncline.sandbox.graph.settings import graph_env
-from syncline.sandbox.graph.state import GRAPH_FAULTS, GraphState, quick_xor_hash
+from syncline.sandbox.msgraph.app import create_graph_app
+from syncline.sandbox.msgraph.settings import graph_env
+from syncline.sandbox.msgraph.state import GRAPH_FAULTS, GraphState, quick_xor_hash
 
 __all__ = ["GRAPH_FAULTS", "GraphState", "create_graph_app", "graph_env", "quick_xor_hash"]

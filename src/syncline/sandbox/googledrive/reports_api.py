@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from syncline.sandbox.drive_api import authenticate
-from syncline.sandbox.drive_auth import REPORTS_SCOPE
-from syncline.sandbox.drive_errors import bad_value, insufficient_scopes
-from syncline.sandbox.drive_params import json_response
-from syncline.sandbox.drive_state import DriveState, GroupActivity
-from syncline.sandbox.page_tokens import PageTokens
+from syncline.sandbox.googledrive.api import authenticate
+from syncline.sandbox.googledrive.auth import REPORTS_SCOPE
+from syncline.sandbox.googledrive.errors import bad_value, insufficient_scopes
+from syncline.sandbox.googledrive.params import json_response
+from syncline.sandbox.googledrive.state import DriveState, GroupActivity
+from syncline.sandbox.kit.page_tokens import PageTokens
 from syncline.types import JSON, JSONObject
 
 __all__ = ["ReportsApi"]

@@ -14,11 +14,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from syncline.sandbox.faults import Fault
-from syncline.sandbox.graph.api import GraphApi
-from syncline.sandbox.graph.errors import GraphError, graph_error, json_response
-from syncline.sandbox.graph.state import GraphState
-from syncline.sandbox.server import ABORT_EXTENSION
+from syncline.sandbox.kit.faults import Fault
+from syncline.sandbox.kit.server import ABORT_EXTENSION
+from syncline.sandbox.msgraph.api import GraphApi
+from syncline.sandbox.msgraph.errors import GraphError, graph_error, json_response
+from syncline.sandbox.msgraph.state import GraphState
 
 __all__ = ["create_graph_app"]
 
@@ -44,7 +44,13 @@ def create_graph_app(state: GraphState) -> ASGIApp:
         hint = params.get("login_hint")
         with state.lock:
             user = state.user_by_mail(hint) if hint else next(iter(state.users.values()))
-        code = state.grants.authorize(user.id, params)
+        code = state.grants.authorize(
+            user.id,
+            redirect_uri,
+            params.get("scope", "").split(),
+            code_challenge=params.get("code_challenge"),
+            code_challenge_method=params.get("code_challenge_method"),
+        )
         answer = {"code": code}
         if "state" in params:
             answer["state"] = params["state"]

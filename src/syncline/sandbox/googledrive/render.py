@@ -11,8 +11,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias, TypeVar
 
-from syncline.sandbox.drive_export import EXPORT_FORMATS
-from syncline.sandbox.drive_model import (
+from syncline.sandbox.googledrive.export import EXPORT_FORMATS
+from syncline.sandbox.googledrive.fields import ANY_OBJECT, Mask, Schema, select
+from syncline.sandbox.googledrive.model import (
     FOLDER,
     ROLES,
     SHORTCUT,
@@ -23,8 +24,7 @@ from syncline.sandbox.drive_model import (
     permission_id,
     rfc3339,
 )
-from syncline.sandbox.drive_state import ChangeView, DriveState
-from syncline.sandbox.fields import ANY_OBJECT, Mask, Schema, select
+from syncline.sandbox.googledrive.state import ChangeView, DriveState
 from syncline.types import JSON, JSONObject
 
 __all__ = [

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from syncline.sandbox.drive_export import export_bytes
-from syncline.sandbox.drive_model import (
+from syncline.sandbox.googledrive.export import export_bytes
+from syncline.sandbox.googledrive.model import (
     FOLDER,
     DriveFile,
     Permission,
@@ -20,7 +20,7 @@ from syncline.sandbox.drive_model import (
     group_permission,
     user_permission,
 )
-from syncline.sandbox.drive_state import DriveState
+from syncline.sandbox.googledrive.state import DriveState
 
 __all__ = ["Generated", "Sharing", "generate", "populate"]
 

@@ -16,10 +16,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from syncline.sandbox.graph.auth import FILE_SCOPES, GROUP_SCOPES
-from syncline.sandbox.graph.errors import GraphError, graph_error, json_response
-from syncline.sandbox.graph.state import Drive, GraphState, Item, Permission, Site, quick_xor_hash
-from syncline.sandbox.page_tokens import PageTokens
+from syncline.sandbox.kit.page_tokens import PageTokens
+from syncline.sandbox.msgraph.auth import FILE_SCOPES, GROUP_SCOPES
+from syncline.sandbox.msgraph.errors import GraphError, graph_error, json_response
+from syncline.sandbox.msgraph.state import Drive, GraphState, Item, Permission, Site, quick_xor_hash
 from syncline.types import JSON, JSONObject
 
 __all__ = ["GraphApi"]

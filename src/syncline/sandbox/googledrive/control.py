@@ -19,8 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from syncline.sandbox.drive_model import FOLDER, DriveFile
-from syncline.sandbox.drive_state import DriveState
+from syncline.sandbox.googledrive.model import FOLDER, DriveFile
+from syncline.sandbox.googledrive.state import DriveState
 
 __all__ = ["PREFIX", "with_control"]
 

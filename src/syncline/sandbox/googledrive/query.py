@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from syncline.sandbox.drive_model import DriveFile
+from syncline.sandbox.googledrive.model import DriveFile
 
 __all__ = ["Query", "QueryError", "parse_query"]
 

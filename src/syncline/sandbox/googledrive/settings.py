@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-SANDBOX_CLIENT_ID = "sandbox-client"
-SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the fake's well-known test secret
+from syncline.sandbox.kit.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 
 
 def googledrive_env(url: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncline.sandbox.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
+from syncline.sandbox.kit.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 
 __all__ = ["graph_env"]
 

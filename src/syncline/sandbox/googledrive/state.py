@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from syncline.sandbox.drive_auth import DRIVE_SCOPE, OAuthGrants
-from syncline.sandbox.drive_changes import ChangeLog
-from syncline.sandbox.drive_model import (
+from syncline.sandbox.googledrive.auth import DRIVE_SCOPE, GOOGLE
+from syncline.sandbox.googledrive.changes import ChangeLog
+from syncline.sandbox.googledrive.model import (
     DRIVE_ROLES,
     FOLDER,
     ROLES,
@@ -44,9 +44,9 @@ from syncline.sandbox.drive_model import (
     group_permission,
     user_permission,
 )
-from syncline.sandbox.faults import FaultQueue
-from syncline.sandbox.settings import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
-from syncline.sandbox.traffic import Traffic
+from syncline.sandbox.kit.faults import FaultQueue
+from syncline.sandbox.kit.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, Grants
+from syncline.sandbox.kit.traffic import Traffic
 
 __all__ = ["CHAOS_FAULTS", "DRIVE_FAULTS", "ChangeView", "DriveState", "GroupActivity", "Position"]
 
@@ -122,8 +122,12 @@ class DriveState:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.clock = clock
-        self.grants = OAuthGrants(
-            client_id=client_id, client_secret=client_secret, token_ttl=token_ttl, clock=clock
+        self.grants = Grants(
+            GOOGLE,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_ttl=token_ttl,
+            clock=clock,
         )
         self.faults = FaultQueue(
             DRIVE_FAULTS,
@@ -169,7 +173,7 @@ class DriveState:
         `scopes` default to Drive read-only; the Directory API also needs one of
         `DIRECTORY_SCOPES` (e.g. `.../auth/admin.directory.group.readonly`).
         """
-        return self.grants.issue_tokens(user, scopes)
+        return self.grants.issue(user, scopes)
 
     def revoke(self, refresh_token: str) -> None:
         """Later refreshes with this token get `invalid_grant`; its access tokens die too."""

@@ -6,8 +6,8 @@ import orjson
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from syncline.sandbox.drive_errors import bad_value, error, invalid_field
-from syncline.sandbox.fields import FieldsError, Mask, Schema, parse_fields, validate
+from syncline.sandbox.googledrive.errors import bad_value, error, invalid_field
+from syncline.sandbox.googledrive.fields import FieldsError, Mask, Schema, parse_fields, validate
 from syncline.types import JSON
 
 __all__ = ["flag", "json_response", "mask", "page_size", "required"]

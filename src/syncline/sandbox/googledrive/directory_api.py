@@ -8,13 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from syncline.sandbox.drive_api import authenticate
-from syncline.sandbox.drive_auth import DIRECTORY_SCOPES
-from syncline.sandbox.drive_errors import bad_value, error, insufficient_scopes
-from syncline.sandbox.drive_model import permission_id
-from syncline.sandbox.drive_params import json_response
-from syncline.sandbox.drive_state import DriveState
-from syncline.sandbox.page_tokens import PageTokens
+from syncline.sandbox.googledrive.api import authenticate
+from syncline.sandbox.googledrive.auth import DIRECTORY_SCOPES
+from syncline.sandbox.googledrive.errors import bad_value, error, insufficient_scopes
+from syncline.sandbox.googledrive.model import permission_id
+from syncline.sandbox.googledrive.params import json_response
+from syncline.sandbox.googledrive.state import DriveState
+from syncline.sandbox.kit.page_tokens import PageTokens
 from syncline.types import JSON, JSONObject
 
 __all__ = ["DirectoryApi", "group_id"]
