@@ -1,0 +1,354 @@
+"""Each connector's sandbox, behind the one interface the contract suite drives.
+
+An `Upstream` starts Syncline beside its provider's fake, connects a user, seeds the same small
+tree (`A/a1.txt`, `A/a2.md`, `B/b1.txt`, `top.txt`) and changes it the way the provider's users
+would. Everything provider-specific the suite needs is here, in the provider's own terms: its
+form of rate limiting, of token expiry, of a change cursor it no longer honours, and its
+configuration keys. Adding a connector to the suite is adding its `Upstream` to `UPSTREAMS`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from syncline.sandbox import DriveState
+from syncline.sandbox.msgraph import GraphState
+from tests.support.graph import ALICE, graph_harness
+from tests.support.harness import Harness, harness
+
+Tree = dict[str, str]
+"""Seeded item ids by name: A, a1, a2, B, b1, top."""
+
+SEEDED = ("A", "a1", "a2", "B", "b1", "top")
+CONTENT = {"a1": b"alpha one", "a2": b"# alpha two\n", "b1": b"beta one", "top": b"top level"}
+
+
+@dataclass(frozen=True)
+class ConfigCase:
+    """A configuration key at work: what the sync then holds, by seeded name."""
+
+    name: str
+    configuration: Callable[[Upstream, Tree], dict[str, Any]]
+    holds: frozenset[str]
+    check: Callable[[dict[str, dict[str, Any]], Tree], None] = lambda records, tree: None
+
+
+@dataclass(frozen=True)
+class BadConfig:
+    """A configuration enabling must refuse with 422, naming `field`."""
+
+    name: str
+    configuration: Callable[[Upstream, Tree], dict[str, Any]]
+    field: str
+
+
+class Upstream(ABC):
+    """What the suite needs of one connector's sandbox; subclasses speak its provider."""
+
+    integration: ClassVar[str]
+    configs: ClassVar[tuple[ConfigCase, ...]]
+    bad_configs: ClassVar[tuple[BadConfig, ...]]
+    h: Harness
+
+    @abstractmethod
+    def running(self, database_url: str) -> AbstractAsyncContextManager[Upstream]:
+        """Syncline on `database_url` beside a fresh sandbox of the provider."""
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Give the test user a credential for the provider's account."""
+
+    @abstractmethod
+    def seed(self) -> Tree:
+        """Create the tree `A/a1.txt`, `A/a2.md`, `B/b1.txt`, `top.txt` (contents `CONTENT`)."""
+
+    def base(self) -> dict[str, Any]:
+        """The configuration of a sync of everything."""
+        return {}
+
+    @abstractmethod
+    def create(self, name: str, parent: str, content: bytes) -> str: ...
+    @abstractmethod
+    def write(self, item: str, content: bytes) -> None: ...
+    @abstractmethod
+    def rename(self, item: str, name: str) -> None: ...
+    @abstractmethod
+    def move(self, item: str, parent: str) -> None: ...
+    @abstractmethod
+    def delete(self, item: str) -> None: ...
+    @abstractmethod
+    def silently_delete(self, item: str) -> None:
+        """The item vanishes with no entry in the provider's change feed."""
+
+    @abstractmethod
+    def throttle(self) -> None:
+        """The next requests are refused in the provider's own rate-limit form."""
+
+    @abstractmethod
+    def faults_fired(self) -> int:
+        """How many injected faults the sandbox has served."""
+
+    @abstractmethod
+    def expire_tokens(self) -> None:
+        """Every access token issued so far stops working."""
+
+    @abstractmethod
+    def token_requests(self) -> int:
+        """How many requests the provider's token endpoint has answered."""
+
+    @abstractmethod
+    def reject_cursor(self) -> None:
+        """The change cursor Syncline holds is no longer honoured."""
+
+
+# --- Google Drive ------------------------------------------------------------------------------
+
+
+class GoogleDrive(Upstream):
+    integration: ClassVar[str] = "googledrive"
+    drive: DriveState
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with harness(database_url) as h:
+            self.h, self.drive = h, h.drive
+            yield self
+
+    async def connect(self) -> None:
+        await self.h.connect()
+
+    def seed(self) -> Tree:
+        d = self.drive
+        tree = {"A": d.add_folder("A"), "B": d.add_folder("B")}
+        tree["a1"] = d.add_file("a1.txt", content=CONTENT["a1"], parent=tree["A"])
+        tree["a2"] = d.add_file(
+            "a2.md", content=CONTENT["a2"], parent=tree["A"], mime_type="text/markdown"
+        )
+        tree["b1"] = d.add_file("b1.txt", content=CONTENT["b1"], parent=tree["B"])
+        tree["top"] = d.add_file("top.txt", content=CONTENT["top"])
+        return tree
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        return self.drive.add_file(name, content=content, parent=parent)
+
+    def write(self, item: str, content: bytes) -> None:
+        self.drive.update_file(item, content=content)
+
+    def rename(self, item: str, name: str) -> None:
+        self.drive.update_file(item, name=name)
+
+    def move(self, item: str, parent: str) -> None:
+        self.drive.update_file(item, parent=parent)
+
+    def delete(self, item: str) -> None:
+        self.drive.trash(item)
+
+    def silently_delete(self, item: str) -> None:
+        self.drive.silently_delete(item)
+
+    def throttle(self) -> None:
+        self.drive.inject("403_rate", path="/drive/v3/changes", retry_after=1)
+        self.drive.inject("429", path="/drive/v3/changes", retry_after=1)
+
+    def expire_tokens(self) -> None:
+        self.drive.expire_access_tokens()
+
+    def token_requests(self) -> int:
+        return self.drive.request_count("/token")
+
+    def reject_cursor(self) -> None:
+        self.drive.inject("stale_change_token")
+
+    def faults_fired(self) -> int:
+        return sum(self.drive.faults_fired.values())
+
+    configs = (
+        ConfigCase("everything", lambda u, t: {}, frozenset(SEEDED)),
+        ConfigCase("folderId", lambda u, t: {"folderId": t["A"]}, frozenset({"A", "a1", "a2"})),
+        ConfigCase(
+            "fileIds", lambda u, t: {"fileIds": [t["a1"], t["top"]]}, frozenset({"a1", "top"})
+        ),
+    )
+    bad_configs = (
+        BadConfig("unknown key", lambda u, t: {"folder": t["A"]}, "configuration.folder"),
+        BadConfig(
+            "two scopes", lambda u, t: {"folderId": t["A"], "fileIds": [t["a1"]]}, "configuration"
+        ),
+        BadConfig("no file ids", lambda u, t: {"fileIds": []}, "configuration.fileIds"),
+    )
+
+
+# --- Microsoft Graph ---------------------------------------------------------------------------
+
+
+class _Graph(Upstream):
+    graph: GraphState
+    drive_id: str
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with graph_harness(database_url) as g:
+            self.h, self.graph = g.h, g.graph
+            self._connect = g.connect
+            self.drive_id = self.make_drive()
+            yield self
+
+    @abstractmethod
+    def make_drive(self) -> str:
+        """The drive the tree is seeded in."""
+
+    async def connect(self) -> None:
+        await self._connect(self.integration)
+
+    def seed(self) -> Tree:
+        g, d = self.graph, self.drive_id
+        tree = {"A": g.add_folder(d, "A"), "B": g.add_folder(d, "B")}
+        a, status = tree["A"], dict[str, object](Status="Draft")
+        tree["a1"] = g.add_file(d, "a1.txt", CONTENT["a1"], parent=a, fields=status)
+        tree["a2"] = g.add_file(d, "a2.md", CONTENT["a2"], parent=a, mime_type="text/markdown")
+        tree["b1"] = g.add_file(d, "b1.txt", CONTENT["b1"], parent=tree["B"])
+        tree["top"] = g.add_file(d, "top.txt", CONTENT["top"])
+        return tree
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        return self.graph.add_file(self.drive_id, name, content, parent=parent)
+
+    def write(self, item: str, content: bytes) -> None:
+        self.graph.update(item, content=content)
+
+    def rename(self, item: str, name: str) -> None:
+        self.graph.update(item, name=name)
+
+    def move(self, item: str, parent: str) -> None:
+        self.graph.update(item, parent=parent)
+
+    def delete(self, item: str) -> None:
+        self.graph.delete(item)
+
+    def silently_delete(self, item: str) -> None:
+        self.graph.silently_delete(item)
+
+    def throttle(self) -> None:
+        self.graph.inject("429", path="/v1.0/drives", retry_after=1)
+        self.graph.inject("503", path="/v1.0/drives", retry_after=1)
+
+    def expire_tokens(self) -> None:
+        self.graph.grants.expire_access_tokens()
+
+    def token_requests(self) -> int:
+        return self.graph.request_count("/common/oauth2/v2.0/token")
+
+    def reject_cursor(self) -> None:
+        self.graph.expire_delta_tokens(self.drive_id)
+
+    def faults_fired(self) -> int:
+        return sum(self.graph.faults.fired.values())
+
+
+def _has_list_fields(records: dict[str, dict[str, Any]], tree: Tree) -> None:
+    assert "Draft" == records[tree["a1"]]["customFields"]["metadata"]["Status"]
+
+
+def _has_full_paths(records: dict[str, dict[str, Any]], tree: Tree) -> None:
+    assert records[tree["a1"]]["customFields"]["fullPath"].endswith("/root:/A/a1.txt")
+
+
+_NOT_FOUND_DRIVE = "b!doesNotExist0000000000000000000000000000000000000000000000000"
+
+
+class SharePoint(_Graph):
+    integration: ClassVar[str] = "sharepoint"
+    site: str
+
+    def make_drive(self) -> str:
+        self.site = self.graph.add_site("Engineering", ALICE, members=["bob@contoso.com"])
+        return self.graph.sites[self.site].drive_ids[0]
+
+    def base(self) -> dict[str, Any]:
+        return {"siteId": self.site}
+
+    configs = (
+        ConfigCase("siteId", lambda u, t: u.base(), frozenset(SEEDED), _has_full_paths),
+        ConfigCase("driveId", lambda u, t: {**u.base(), "driveId": u.drive_id}, frozenset(SEEDED)),  # type: ignore[attr-defined]
+        ConfigCase(
+            "folderId", lambda u, t: {**u.base(), "folderId": t["A"]}, frozenset({"A", "a1", "a2"})
+        ),
+        ConfigCase(
+            "fileIds",
+            lambda u, t: {**u.base(), "fileIds": [t["a1"], t["top"]]},
+            frozenset({"a1", "top"}),
+        ),
+        ConfigCase(
+            "mimeTypes",
+            lambda u, t: {**u.base(), "mimeTypes": ["text/markdown"]},
+            frozenset({"A", "B", "a2"}),
+        ),
+        ConfigCase(
+            "includeListItemFields",
+            lambda u, t: {**u.base(), "includeListItemFields": True},
+            frozenset(SEEDED),
+            _has_list_fields,
+        ),
+    )
+    bad_configs = (
+        BadConfig("no siteId", lambda u, t: {}, "configuration.siteId"),
+        BadConfig(
+            "unknown site",
+            lambda u, t: {"siteId": "contoso.sharepoint.com,no,no"},
+            "configuration.siteId",
+        ),
+        BadConfig(
+            "unknown drive",
+            lambda u, t: {**u.base(), "driveId": _NOT_FOUND_DRIVE},
+            "configuration.driveId",
+        ),
+        BadConfig(
+            "unknown key", lambda u, t: {**u.base(), "folder": t["A"]}, "configuration.folder"
+        ),
+        BadConfig(
+            "two scopes",
+            lambda u, t: {**u.base(), "folderId": t["A"], "fileIds": [t["a1"]]},
+            "configuration",
+        ),
+    )
+
+
+class OneDrive(_Graph):
+    integration: ClassVar[str] = "onedrive"
+
+    def make_drive(self) -> str:
+        return self.graph.add_personal_drive(ALICE)
+
+    configs = (
+        ConfigCase("the user's drive", lambda u, t: {}, frozenset(SEEDED)),
+        ConfigCase("driveId", lambda u, t: {"driveId": u.drive_id}, frozenset(SEEDED)),  # type: ignore[attr-defined]
+        ConfigCase("folderId", lambda u, t: {"folderId": t["A"]}, frozenset({"A", "a1", "a2"})),
+        ConfigCase(
+            "fileIds", lambda u, t: {"fileIds": [t["a1"], t["top"]]}, frozenset({"a1", "top"})
+        ),
+        ConfigCase(
+            "mimeTypes", lambda u, t: {"mimeTypes": ["text/markdown"]}, frozenset({"A", "B", "a2"})
+        ),
+    )
+    bad_configs = (
+        BadConfig(
+            "unknown drive", lambda u, t: {"driveId": _NOT_FOUND_DRIVE}, "configuration.driveId"
+        ),
+        BadConfig("unknown key", lambda u, t: {"folder": t["A"]}, "configuration.folder"),
+        BadConfig(
+            "a SharePoint key",
+            lambda u, t: {"includeListItemFields": True},
+            "configuration.includeListItemFields",
+        ),
+        BadConfig(
+            "two scopes", lambda u, t: {"folderId": t["A"], "fileIds": [t["a1"]]}, "configuration"
+        ),
+    )
+
+
+UPSTREAMS: tuple[type[Upstream], ...] = (GoogleDrive, SharePoint, OneDrive)
+"""Every connector the contract suite runs; a new connector adds its `Upstream` here."""
