@@ -1,5 +1,6 @@
-"""`syncline demo`: a writable sandbox Google Drive and a webhook receiver beside `syncline serve`,
-with commands to try every part of the API; and `syncline sandbox`, which changes that Drive."""
+"""`syncline demo`: a writable sandbox Google Drive, a sandbox Microsoft Graph (a SharePoint site
+and a OneDrive) and a webhook receiver beside `syncline serve`, with commands to try every part
+of the API; and `syncline sandbox`, which changes that Drive."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncline.auth import generate_signing_key, mint_user_token
 from syncline.config import Settings
@@ -31,6 +33,9 @@ from syncline.errors import ConfigError
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
 from syncline.sandbox.googledrive.control import PREFIX, with_control
 from syncline.sandbox.googledrive.settings import googledrive_env
+from syncline.sandbox.msgraph import GraphState, create_graph_app, graph_env
+from syncline.sandbox.msgraph.samples import GraphSamples
+from syncline.sandbox.msgraph.samples import populate as populate_graph
 from syncline.webhooks import WebhookVerificationError, verify
 from syncline.webhooks.signing import generate_secret
 from syncline.wiring import serve
@@ -40,6 +45,10 @@ __all__ = ["default_dir", "run_demo", "sandbox_command"]
 DEMO_USER = "demo-user"
 DRIVE_USER = "alice@example.com"
 COLLEAGUE = "bob@example.com"
+GRAPH_SCOPES = ("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All",
+                "GroupMember.Read.All")  # fmt: skip
+GRAPH_PATHS = ("/v1.0/", "/common/", "/_download/")
+"""The sandbox's one port serves Graph under these paths, and Drive under every other."""
 MARKER = ".syncline-demo"
 """A file in the demo directory: only a directory holding it is ever cleared."""
 STATE_FILE = "demo.json"
@@ -102,10 +111,12 @@ def _choose_port(requested: int | None, flag: str, taken: set[int]) -> int:
 
 @dataclass
 class _Names:
-    """Record ids of the sandbox's files, to print names beside received events."""
+    """Record ids of the sandboxes' files, to print names beside received events."""
 
     drive: DriveState
-    sync: str
+    graph: GraphState
+    syncs: dict[str, str]
+    """Sync id by integration."""
 
     def __post_init__(self) -> None:
         self._known: dict[str, str] = {}
@@ -113,7 +124,12 @@ class _Names:
 
     def refresh(self) -> None:
         for f in self.drive.visible_files(DRIVE_USER):
-            self._known[record_id(self.sync, f.id)] = f.name
+            self._known[record_id(self.syncs["googledrive"], f.id)] = f.name
+        with self.graph.lock:
+            items = list(self.graph.items.values())
+        for item in items:
+            for integration in ("sharepoint", "onedrive"):
+                self._known[record_id(self.syncs[integration], item.id)] = item.name
 
     def of(self, rid: str) -> str:
         if rid not in self._known:
@@ -138,7 +154,7 @@ def _receiver(secret: str, names: _Names) -> Starlette:
         if "recordId" in data:
             detail = f"{names.of(data['recordId'])!r}  record {data['recordId']}"
         elif event.get("event") == "sync_complete":
-            detail = f"{data.get('numRecords')} records; pull them with the commands of step 3"
+            detail = f"{data.get('numRecords')} records; pull them with the records command"
         elif event.get("error"):
             detail = str(event["error"].get("message"))
         with lock:
@@ -181,10 +197,19 @@ def run_demo(
         host="dashboard.useparagon.com",
         ttl=timedelta(hours=24),
     )
-    sid = sync_id(project_id, DEMO_USER, "googledrive", "files", "default")
+    graph = GraphState(token_ttl=3600.0, tenant_domain="example.com")
+    samples = populate_graph(graph, user=DRIVE_USER, colleague=COLLEAGUE)
+    syncs = {
+        integration: sync_id(project_id, DEMO_USER, integration, "files", "default")
+        for integration in ("googledrive", "sharepoint", "onedrive")
+    }
+    sid = syncs["googledrive"]
     secret = generate_secret()
-    sandbox_app = with_control(create_drive_app(drive), drive, DRIVE_USER)
-    hooks_app = _receiver(secret, _Names(drive, sid))
+    sandbox_app = _by_path(
+        graph=create_graph_app(graph),
+        drive=with_control(create_drive_app(drive), drive, DRIVE_USER),
+    )
+    hooks_app = _receiver(secret, _Names(drive, graph, syncs))
     with (
         BackgroundServer(sandbox_app, port=drive_port) as sandbox,
         BackgroundServer(hooks_app, port=hooks_port) as hooks,
@@ -215,28 +240,65 @@ def run_demo(
                 "text": record_id(sid, paths["README.txt"]),
                 "doc": record_id(sid, paths["Projects/Q3 Planning/Q3 plan"]),
             },
+            graph=_graph_steps(graph, samples, syncs),
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
                 serve(
                     settings,
-                    env=googledrive_env(sandbox.url),
+                    env={**googledrive_env(sandbox.url), **graph_env(sandbox.url)},
                     on_ready=lambda: print(guide, flush=True),
                 )
             )
     return 0
 
 
-def _credential(access: str, refresh: str) -> str:
+def _by_path(*, graph: ASGIApp, drive: ASGIApp) -> ASGIApp:
+    """One ASGI app for the sandbox's port: Graph's paths to `graph`, the rest to `drive`."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(GRAPH_PATHS):
+            await graph(scope, receive, send)
+        else:
+            await drive(scope, receive, send)
+
+    return app
+
+
+def _credential(access: str, refresh: str, integration: str = "googledrive") -> str:
     expires = (datetime.now(UTC) + timedelta(seconds=3500)).isoformat()
     return orjson.dumps(
         {
-            "integration": "googledrive",
+            "integration": integration,
             "accessToken": access,
             "refreshToken": refresh,
             "expiresAt": expires,
         }
     ).decode()
+
+
+def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str]) -> str:
+    """Step 5 of the guide: connect and sync the SharePoint site and the OneDrive."""
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    json_ = "-H 'Content-Type: application/json'"
+    lines = []
+    for integration, configuration, paths in (
+        ("sharepoint", {"siteId": samples.site}, samples.sharepoint_paths),
+        ("onedrive", {}, samples.onedrive_paths),
+    ):
+        access, refresh = graph.issue_tokens(DRIVE_USER, GRAPH_SCOPES)
+        enable: dict[str, object] = {"integration": integration, "pipeline": "files"}
+        if configuration:
+            enable["configuration"] = configuration
+        sync, first = syncs[integration], next(p for p in paths if p.endswith(".txt"))
+        lines += [
+            f"  curl -s {auth} {json_} $API/api/credentials "
+            f"-d {shlex.quote(_credential(access, refresh, integration))}",
+            f"  curl -s {auth} {json_} $API/api/syncs -d {shlex.quote(orjson.dumps(enable).decode())}",
+            f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
+            f"  curl -s {auth} $API/api/syncs/{sync}/records/{record_id(sync, paths[first])}/content",
+        ]
+    return "\n".join(lines)
 
 
 def _guide(
@@ -249,6 +311,7 @@ def _guide(
     sync: str,
     credential: str,
     files: dict[str, str],
+    graph: str,
 ) -> str:
     """What the demo prints once it is ready: working commands with real ids."""
     cli = command_name()
@@ -262,7 +325,8 @@ def _guide(
     return f"""
 Syncline demo is running.
   API       {base}   (OpenAPI docs: {base}/docs)
-  sandbox   {sandbox}   a Google Drive of {DRIVE_USER}, with Docs, PDFs and a shared drive
+  sandbox   {sandbox}   a Google Drive of {DRIVE_USER}, with Docs, PDFs and a shared drive;
+            and Microsoft Graph: a SharePoint site "Marketing" and {DRIVE_USER}'s OneDrive
   webhooks  {receiver}   events it receives are printed below, signatures checked
   data      {workdir}   (cleared at each start)
 
@@ -294,6 +358,9 @@ In another terminal:
   {cli} sandbox edit hello.txt --content 'Hello again'
   {cli} sandbox delete hello.txt
   {cli} sandbox list
+
+5. SharePoint and OneDrive, the same way (connect, enable, records, a file's content):
+{graph}
 
 Press Ctrl+C to stop.
 """

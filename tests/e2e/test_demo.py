@@ -161,6 +161,28 @@ def test_the_printed_commands_work_and_changes_arrive_as_webhooks(start, home):
     assert "Traceback" not in demo.output
 
 
+def test_the_sharepoint_and_onedrive_commands_work(start):
+    """Step 5's curls connect the sandbox SharePoint site and OneDrive, enable their syncs with
+    the printed ids, and list and download their files; both syncs complete."""
+    demo = start()
+    demo.wait_for(lambda out: "Press Ctrl+C to stop." in out)
+    step = demo.output.split("5. SharePoint and OneDrive")[1]
+    curls = [line.strip() for line in step.splitlines() if line.strip().startswith("curl ")]
+    expected = {"sharepoint": ("Launch brief.docx", "Guidelines.txt"), "onedrive": ("Notes.txt",)}
+
+    for done, (connect, enable, records, content), integration in zip(
+        (1, 2), (curls[0:4], curls[4:8]), ("sharepoint", "onedrive"), strict=True
+    ):
+        assert "ACTIVE" == _json(demo.shell(connect))["status"]  # type: ignore[index]
+        sync = _json(demo.shell(enable))["id"]  # type: ignore[index]
+        assert sync in records
+        demo.wait_for(lambda out, n=done: out.count("webhook sync_complete") >= n)
+        names = {r["name"] for r in _json(demo.shell(records))["data"]}  # type: ignore[index]
+        assert set(expected[integration]) <= names
+        assert demo.shell(content).strip()
+    assert "Traceback" not in demo.output
+
+
 def test_a_second_run_starts_clean(start, home):
     """The second demo has a new project and an empty database: enabling works again and no
     error from the first run shows."""
