@@ -270,6 +270,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     return sandbox_command(
         args.action,
+        integration=args.integration,
         name=getattr(args, "name", None),
         content=getattr(args, "content", None),
         rename=getattr(args, "rename", None),
@@ -382,7 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=_demo)
 
     sandbox = commands.add_parser(
-        "sandbox", help="change the running demo's sandbox Drive: list, add, edit, delete files"
+        "sandbox",
+        help="change the running demo's sandbox Drive, SharePoint site or OneDrive: list, add, "
+        "edit, delete files",
+    )
+    sandbox.add_argument(
+        "--integration",
+        choices=("googledrive", "sharepoint", "onedrive"),
+        default="googledrive",
+        help="whose files to change (default googledrive)",
     )
     sandbox.add_argument(
         "--url", help="the sandbox's URL (default: the one the running demo wrote down)"
@@ -399,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--content", help="its new text (default: a line with the time)")
     edit.add_argument("--rename", help="a new name")
     edit.set_defaults(func=_sandbox)
-    remove = actions.add_parser("delete", help="move a file to the trash")
+    remove = actions.add_parser("delete", help="delete a file (Drive: move it to the trash)")
     remove.add_argument("name", help="the file's name or id")
     remove.set_defaults(func=_sandbox)
     return parser

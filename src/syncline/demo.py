@@ -31,9 +31,11 @@ from syncline.crypto import generate_key
 from syncline.domain.ids import record_id, sync_id
 from syncline.errors import ConfigError
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
-from syncline.sandbox.googledrive.control import PREFIX, with_control
+from syncline.sandbox.googledrive.control import DriveControl
 from syncline.sandbox.googledrive.settings import googledrive_env
+from syncline.sandbox.kit.control import PREFIX, with_control
 from syncline.sandbox.msgraph import GraphState, create_graph_app, graph_env
+from syncline.sandbox.msgraph.control import GraphControl
 from syncline.sandbox.msgraph.samples import GraphSamples
 from syncline.sandbox.msgraph.samples import populate as populate_graph
 from syncline.webhooks import WebhookVerificationError, verify
@@ -205,9 +207,13 @@ def run_demo(
     }
     sid = syncs["googledrive"]
     secret = generate_secret()
-    sandbox_app = _by_path(
-        graph=create_graph_app(graph),
-        drive=with_control(create_drive_app(drive), drive, DRIVE_USER),
+    sandbox_app = with_control(
+        _by_path(graph=create_graph_app(graph), drive=create_drive_app(drive)),
+        {
+            "googledrive": DriveControl(drive, DRIVE_USER),
+            "sharepoint": GraphControl(graph, samples.library),
+            "onedrive": GraphControl(graph, samples.onedrive),
+        },
     )
     hooks_app = _receiver(secret, _Names(drive, graph, syncs))
     with (
@@ -240,7 +246,7 @@ def run_demo(
                 "text": record_id(sid, paths["README.txt"]),
                 "doc": record_id(sid, paths["Projects/Q3 Planning/Q3 plan"]),
             },
-            graph=_graph_steps(graph, samples, syncs),
+            graph=_graph_steps(graph, samples, syncs, command_name()),
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
@@ -277,8 +283,9 @@ def _credential(access: str, refresh: str, integration: str = "googledrive") -> 
     ).decode()
 
 
-def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str]) -> str:
-    """Step 5 of the guide: connect and sync the SharePoint site and the OneDrive."""
+def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str], cli: str) -> str:
+    """Step 5 of the guide: connect and sync the SharePoint site and the OneDrive, and change
+    the site's library."""
     auth = '-H "Authorization: Bearer $TOKEN"'
     json_ = "-H 'Content-Type: application/json'"
     lines = []
@@ -298,6 +305,11 @@ def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str]
             f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
             f"  curl -s {auth} $API/api/syncs/{sync}/records/{record_id(sync, paths[first])}/content",
         ]
+    sharepoint = syncs["sharepoint"]
+    lines += [
+        f"  {cli} sandbox --integration sharepoint add minutes.txt --content 'Minutes'",
+        f"  curl -s -X POST {auth} $API/api/syncs/{sharepoint}/trigger",
+    ]
     return "\n".join(lines)
 
 
@@ -382,14 +394,16 @@ def _sandbox_url(url: str | None, workdir: Path | None) -> str:
 def sandbox_command(
     action: str,
     *,
+    integration: str = "googledrive",
     name: str | None,
     content: str | None,
     rename: str | None,
     url: str | None,
     workdir: Path | None,
 ) -> int:
-    """`syncline sandbox list|add|edit|delete`: change the running demo's sandbox Drive."""
-    files = f"{_sandbox_url(url, workdir)}{PREFIX}/files"
+    """`syncline sandbox list|add|edit|delete`: change a file of the running demo's sandbox
+    Drive, SharePoint site or OneDrive."""
+    files = f"{_sandbox_url(url, workdir)}{PREFIX}/{integration}/files"
     request: tuple[str, str, dict[str, str] | None]
     if action == "add":
         assert name is not None
@@ -421,7 +435,8 @@ def sandbox_command(
         for item in answer:
             print(f"{item['id']}  {item['mimeType']:45}  {item['name']}")
         return 0
-    done = {"add": "created", "edit": "changed", "delete": "moved to the trash"}[action]
+    deleted = "moved to the trash" if integration == "googledrive" else "deleted"
+    done = {"add": "created", "edit": "changed", "delete": deleted}[action]
     print(
         f"{answer['name']} {done} ({answer['id']}); its webhook follows the next incremental sync"
     )

@@ -163,7 +163,8 @@ def test_the_printed_commands_work_and_changes_arrive_as_webhooks(start, home):
 
 def test_the_sharepoint_and_onedrive_commands_work(start):
     """Step 5's curls connect the sandbox SharePoint site and OneDrive, enable their syncs with
-    the printed ids, and list and download their files; both syncs complete."""
+    the printed ids, and list and download their files; both syncs complete; a file added to
+    the site with `syncline sandbox --integration sharepoint` arrives as `record_created`."""
     demo = start()
     demo.wait_for(lambda out: "Press Ctrl+C to stop." in out)
     step = demo.output.split("5. SharePoint and OneDrive")[1]
@@ -180,6 +181,10 @@ def test_the_sharepoint_and_onedrive_commands_work(start):
         names = {r["name"] for r in _json(demo.shell(records))["data"]}  # type: ignore[index]
         assert set(expected[integration]) <= names
         assert demo.shell(content).strip()
+    add = next(line.strip() for line in step.splitlines() if "sandbox --integration" in line)
+    assert "minutes.txt" in demo.shell(add)
+    demo.shell(curls[8])
+    demo.wait_for(lambda out: re.search(r"record_created\s+'minutes.txt'", out) is not None)
     assert "Traceback" not in demo.output
 
 
