@@ -58,7 +58,8 @@ async def _incremental(g: GraphHarness, sid: str) -> None:
 
 async def test_a_site_library_is_listed_with_paths_hashes_and_list_fields(g):
     """Every item of the library, each a valid File record: folders with an empty mimeType,
-    QuickXor hashes, `customFields.fullPath` and the list item's columns in `metadata`."""
+    QuickXor hashes, `customFields.fullPath`, the list item's columns in `metadata`, and what
+    else Graph sent that the schema has no place for (author, site, drive type)."""
     site, drive, ids = _site(g)
     await g.connect("sharepoint")
     sync = await g.enable("sharepoint", {"siteId": site, "includeListItemFields": True})
@@ -71,6 +72,11 @@ async def test_a_site_library_is_listed_with_paths_hashes_and_list_fields(g):
     q1 = records[ids["q1"]]
     assert f"/drives/{drive}/root:/Reports/q1.txt" == q1["customFields"]["fullPath"]
     assert "Draft" == q1["customFields"]["metadata"]["Status"]
+    assert (ALICE, site, "documentLibrary") == (
+        q1["customFields"]["createdBy"]["email"],
+        q1["customFields"]["siteId"],
+        q1["customFields"]["driveType"],
+    )
     assert ("QUICKXOR", "text/plain", ids["Reports"]) == (
         q1["hash"]["type"],
         q1["mimeType"],

@@ -23,7 +23,7 @@ __all__ = [
 # the engine use (`shared` says whether the item has permissions of its own to read).
 ITEM_SELECT = (
     "id,name,size,webUrl,createdDateTime,lastModifiedDateTime,file,folder,package,"
-    "parentReference,deleted,root,shared"
+    "parentReference,deleted,root,shared,createdBy,lastModifiedBy"
 )
 
 _HASHES = (("quickXorHash", "QUICKXOR"), ("sha256Hash", "SHA256"), ("sha1Hash", "SHA1"))
@@ -75,8 +75,9 @@ def normalize_item(
     access: Access | None,
 ) -> Upsert:
     """One driveItem as a File record: folders (and OneNote packages) have an empty
-    `mimeType`; `customFields` holds `driveId`, `fullPath` (SharePoint) and `metadata` (the
-    list item's columns, when asked for).
+    `mimeType`; `customFields` holds what the schema has no place for: `driveId`, `driveType`,
+    `siteId`, `createdBy` and `lastModifiedBy` (`{id, displayName, email}`), `packageType`,
+    `fullPath` (SharePoint) and `metadata` (the list item's columns, when asked for).
 
     Raises:
         UpstreamResponseError: the item has no `id`.
@@ -94,8 +95,14 @@ def normalize_item(
             break
     size = item.get("size")
     custom: JSONObject = {}
-    if (drive_id := _str(parent, "driveId")) is not None:
-        custom["driveId"] = drive_id
+    for key in ("driveId", "driveType", "siteId"):
+        if (value := _str(parent, key)) is not None:
+            custom[key] = value
+    for key in ("createdBy", "lastModifiedBy"):
+        if (identity := _identity(_obj(item, key))) is not None:
+            custom[key] = identity
+    if (package := _str(_obj(item, "package") or {}, "type")) is not None:
+        custom["packageType"] = package
     if full_path is not None:
         custom["fullPath"] = full_path
     if fields is not None:
@@ -117,6 +124,20 @@ def normalize_item(
     }
     parents: tuple[str, ...] = (parent_id,) if parent_id else ()
     return Upsert(external_id, data, isinstance(item.get("folder"), dict), parents, access)
+
+
+def _identity(identity_set: JSONObject | None) -> JSONObject | None:
+    """An identitySet's user (else application) as `{id, displayName, email}`, as sent."""
+    if identity_set is None:
+        return None
+    who = _obj(identity_set, "user") or _obj(identity_set, "application")
+    if who is None:
+        return None
+    found: JSONObject = {}
+    for key, name in (("id", "id"), ("displayName", "displayName"), ("email", "email")):
+        if (value := _str(who, key)) is not None:
+            found[name] = value
+    return found or None
 
 
 def full_path(item: JSONObject) -> str | None:

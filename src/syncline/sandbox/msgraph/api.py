@@ -113,6 +113,7 @@ class GraphApi:
             "lastModifiedDateTime": _iso(item.modified),
             "webUrl": f"https://{state.tenant_domain}/{drive.name}/{item.name}",
             "createdBy": self._identity(drive.owner),
+            "lastModifiedBy": self._identity(drive.owner),
         }
         if item.parent_id is None:
             body["root"] = {}
