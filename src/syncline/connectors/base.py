@@ -188,6 +188,9 @@ class OAuthFlow:
     """Extra query parameters of the authorize URL (Google: `access_type=offline`)."""
     provider_data: Callable[[Mapping[str, object]], dict[str, str]] | None = None
     """What of the token response becomes `providerData` (Salesforce: `instance_url`)."""
+    scope_on_refresh: bool = False
+    """Name the credential's granted scopes in each refresh (Microsoft documents `scope` as
+    part of the refresh request); omitted when they are not known."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ with the provider's failures translated once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ class OAuthApp:
     client_id: str | None
     client_secret: str | None
     auth_url: str | None = None
+    scope_on_refresh: bool = False
 
     def __repr__(self) -> str:
         return f"OAuthApp(token_url={self.token_url!r}, client_id={self.client_id!r})"
@@ -38,10 +40,17 @@ class Granted:
 
 
 async def refresh_tokens(
-    http: httpx.AsyncClient, app: OAuthApp, refresh_token: str, now: datetime
+    http: httpx.AsyncClient,
+    app: OAuthApp,
+    refresh_token: str,
+    now: datetime,
+    scopes: Sequence[str] = (),
 ) -> TokenSet:
-    """Trade a refresh token for new tokens; the provider may rotate the refresh token."""
+    """Trade a refresh token for new tokens; the provider may rotate the refresh token. The
+    credential's granted `scopes` are named where the provider wants them."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    if app.scope_on_refresh and scopes:
+        form["scope"] = " ".join(scopes)
     granted = await _token_request(http, app, form, now, secret=refresh_token)
     return granted.tokens
 

@@ -263,7 +263,11 @@ class CredentialService:
             raise CredentialRevoked(f"No OAuth client is configured for {stored.integration}.")
         try:
             tokens = await refresh_tokens(
-                self._http, app, self._box.decrypt(stored.refresh_token_enc), self._clock()
+                self._http,
+                app,
+                self._box.decrypt(stored.refresh_token_enc),
+                self._clock(),
+                stored.scopes,
             )
         except BaseException:
             await asyncio.shield(self._store.release_refresh(cid))

@@ -16,6 +16,7 @@ from syncline.store.shapes import (
     StoredTokens,
     credential_from_row,
     dumps,
+    loads,
     sync_from_row,
 )
 from syncline.store.syncs import error_sync
@@ -113,6 +114,7 @@ class CredentialStore:
             expires_at=m["expires_at"],
             refresh_lock_until=m["refresh_lock_until"],
             provider_data_enc=m["provider_data_enc"],
+            scopes=tuple(loads(m["scopes"]) or ()),
         )
 
     @atomic

@@ -77,6 +77,8 @@ class StoredTokens:
     expires_at: datetime | None
     refresh_lock_until: datetime | None
     provider_data_enc: str | None = None
+    scopes: tuple[str, ...] = ()
+    """What the user granted, as far as it is known."""
 
 
 @dataclass(frozen=True, slots=True)

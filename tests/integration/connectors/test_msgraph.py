@@ -149,3 +149,42 @@ async def test_a_onedrive_is_the_users_own_drive_by_default(g):
     assert {first, second} == set(records)
     assert "fullPath" not in records[first]["customFields"]
     assert [("record_created", record_id(sid, second))] == _events(g)
+
+
+async def test_a_refresh_names_the_scopes_the_user_granted(g):
+    """Microsoft's refresh request carries `scope`: Syncline names the credential's granted
+    scopes, so a refresh goes through; a credential that claims a scope the user never granted
+    is refused at its first refresh, which shows the scopes are really sent."""
+    drive = g.graph.add_personal_drive(ALICE)
+    g.graph.add_file(drive, "notes.txt", b"n")
+    granted = ["offline_access", "User.Read", "Files.Read.All"]
+    results = {}
+    for user, claimed in (("honest", granted), ("claims-more", [*granted, "Sites.Read.All"])):
+        access, refresh = g.graph.issue_tokens(ALICE, granted)
+        answer = await g.h.api.post(
+            "/api/credentials",
+            headers=g.h.auth(user),
+            json={
+                "integration": "onedrive",
+                "accessToken": access,
+                "refreshToken": refresh,
+                "scopes": claimed,
+            },
+        )
+        assert 201 == answer.status_code, answer.text
+        enabled = await g.h.api.post(
+            "/api/syncs",
+            headers=g.h.auth(user),
+            json={"integration": "onedrive", "pipeline": "files", "configuration": {}},
+        )
+        assert 200 == enabled.status_code, enabled.text
+        results[user] = enabled.json()["id"]
+    await g.h.settle()
+    g.graph.grants.expire_access_tokens()
+    for user, sid in results.items():
+        await g.h.trigger(sid, user=user)
+    await g.h.settle()
+
+    assert "IDLE" == (await g.h.status(results["honest"], user="honest"))["status"]
+    refused = await g.h.status(results["claims-more"], user="claims-more")
+    assert "ERRORED" == refused["status"], refused

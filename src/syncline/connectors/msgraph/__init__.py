@@ -49,6 +49,7 @@ sharepoint = ConnectorSpec(
             "GroupMember.Read.All",
         ),
         pkce=True,
+        scope_on_refresh=True,
     ),
 )
 
@@ -64,6 +65,8 @@ onedrive = ConnectorSpec(
     identify=identify,
     check=check,
     oauth=OAuthFlow(
-        scopes=("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All"), pkce=True
+        scopes=("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All"),
+        pkce=True,
+        scope_on_refresh=True,
     ),
 )

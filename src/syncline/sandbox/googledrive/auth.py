@@ -47,6 +47,7 @@ _ERRORS: dict[OAuthFailure, tuple[int, str, str]] = {
     "bad_code": (400, "invalid_grant", "Malformed auth code."),
     "redirect_mismatch": (400, "redirect_uri_mismatch", "Bad Request"),
     "bad_verifier": (400, "invalid_grant", "Invalid code verifier."),
+    "bad_scope": (400, "invalid_scope", "Some requested scopes were invalid: {}"),
 }
 
 

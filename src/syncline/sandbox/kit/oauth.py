@@ -35,6 +35,7 @@ OAuthFailure = Literal[
     "bad_code",
     "redirect_mismatch",
     "bad_verifier",
+    "bad_scope",
 ]
 """Why a token request failed; the dialect renders each as its provider does."""
 
@@ -160,15 +161,19 @@ class Grants:
         grant_type = form.get("grant_type", "")
         with self._lock:
             if grant_type == "refresh_token":
-                return self._refresh(form.get("refresh_token", ""))
+                return self._refresh(form.get("refresh_token", ""), form.get("scope"))
             if grant_type == "authorization_code":
                 return self._exchange(form)
         return self.dialect.error("bad_grant_type", grant_type)
 
-    def _refresh(self, refresh_token: str) -> tuple[int, JSONObject]:
+    def _refresh(self, refresh_token: str, scope: str | None) -> tuple[int, JSONObject]:
         grant = self._by_refresh.get(refresh_token)
         if grant is None:
             return self.dialect.error("bad_refresh_token", "")
+        # A refresh may name scopes, but only ones the user granted (or fewer).
+        asked = set((scope or "").split()) - self.dialect.hidden_scopes
+        if not asked <= set(grant.scopes):
+            return self.dialect.error("bad_scope", " ".join(sorted(asked - set(grant.scopes))))
         rotated = self.rotate_refresh_tokens
         if rotated:
             del self._by_refresh[refresh_token]

@@ -46,6 +46,10 @@ _ERRORS: dict[OAuthFailure, tuple[int, str, int, str]] = {
         400, "invalid_grant", 50148, "The redirect URI does not match the one of the code."
     ),
     "bad_verifier": (400, "invalid_grant", 501481, "The Code_Verifier does not match."),
+    "bad_scope": (
+        400, "invalid_grant", 65001,
+        "The user or administrator has not consented to use the application: {}.",
+    ),
 }  # fmt: skip
 
 
