@@ -188,3 +188,29 @@ async def test_a_refresh_names_the_scopes_the_user_granted(g):
     assert "IDLE" == (await g.h.status(results["honest"], user="honest"))["status"]
     refused = await g.h.status(results["claims-more"], user="claims-more")
     assert "ERRORED" == refused["status"], refused
+
+
+async def test_paths_of_changed_items_are_found_once_per_folder(g):
+    """Delta sends no `parentReference.path`: a created, renamed or moved item gets its full
+    path from its folder's, and each folder is looked up once per run however many of its
+    items changed."""
+    site, drive, ids = _site(g)
+    await g.connect("sharepoint")
+    sync = await g.enable("sharepoint", {"siteId": site})
+    sid = sync["id"]
+    await g.h.settle()
+    new = [g.graph.add_file(drive, f"n{i}.txt", b"n", parent=ids["Old"]) for i in range(5)]
+    g.graph.update(ids["readme"], name="README.md")
+    g.graph.update(ids["spec"], parent=ids["Reports"])
+    before = g.graph.request_count(f"/v1.0/drives/{drive}/items/")
+    await _incremental(g, sid)
+    lookups = g.graph.request_count(f"/v1.0/drives/{drive}/items/") - before
+    records = await _records(g, sid)
+
+    def path(item: str) -> str:
+        return str(records[item]["customFields"]["fullPath"]).split("root:", 1)[1]
+
+    assert [f"/Reports/Old/n{i}.txt" for i in range(5)] == [path(n) for n in new]
+    assert "/README.md" == path(ids["readme"])
+    assert "/Reports/spec.docx" == path(ids["spec"])
+    assert 1 <= lookups <= 3  # Old, Reports and the root, each once

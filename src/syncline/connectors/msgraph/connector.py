@@ -69,6 +69,11 @@ def _str(obj: Mapping[str, JSON] | None, key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _obj(obj: Mapping[str, JSON], key: str) -> JSONObject | None:
+    value = obj.get(key)
+    return value if isinstance(value, dict) else None
+
+
 def _items(body: JSONObject) -> list[JSONObject]:
     value = body.get("value")
     if value is None:
@@ -128,6 +133,8 @@ class GraphConnector:
         self._with_fields = isinstance(config, SharePointConfig) and config.include_list_item_fields
         self._mime_types = frozenset(config.mime_types or ())
         self._drive: _Drive | None = None
+        self._folder_paths: dict[str, str] = {}
+        """Full paths of folders looked up in this run, for items delta sends without one."""
 
     @property
     def scope(self) -> Scope:
@@ -339,14 +346,11 @@ class GraphConnector:
             return None
         path = full_path(item) if self._sharepoint else None
         if self._sharepoint and path is None and need_path:
-            # Delta leaves `parentReference.path` out: ask the item for it.
-            item_id = _str(item, "id")
-            if item_id is not None:
-                located = await self._get(
-                    f"{await self._drive_path()}/items/{quote(item_id, safe='')}",
-                    {"$select": "id,name,parentReference"},
-                )
-                path = full_path(located)
+            # Delta leaves `parentReference.path` out: the parent folder's path, looked up
+            # once per folder and run, gives it.
+            parent_id, name = _str(_obj(item, "parentReference"), "id"), _str(item, "name")
+            if parent_id is not None and name is not None:
+                path = f"{await self._folder_path(parent_id)}/{name}"
         grants: tuple[Grant, ...] = ()
         if isinstance(item.get("shared"), dict) and (item_id := _str(item, "id")):
             grants = await self._own_grants(item_id)
@@ -357,6 +361,20 @@ class GraphConnector:
             fields=list_fields(item) if self._with_fields else None,
             access=access,
         )
+
+    async def _folder_path(self, folder_id: str) -> str:
+        """`/drives/{id}/root:/a/b` of a folder (`/drives/{id}/root:` for the root)."""
+        if folder_id not in self._folder_paths:
+            drive = await self._drive_path()
+            folder = await self._get(
+                f"{drive}/items/{quote(folder_id, safe='')}",
+                {"$select": "id,name,parentReference,root"},
+            )
+            own = full_path(folder)
+            if is_root(folder) or own is None:
+                own = f"/drives/{(await self._resolve()).id}/root:"
+            self._folder_paths[folder_id] = own
+        return self._folder_paths[folder_id]
 
     async def _permissions(self, item_path: str) -> list[JSONObject]:
         entries: list[JSONObject] = []
