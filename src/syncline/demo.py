@@ -271,16 +271,19 @@ def _by_path(*, graph: ASGIApp, drive: ASGIApp) -> ASGIApp:
     return app
 
 
-def _credential(access: str, refresh: str, integration: str = "googledrive") -> str:
+def _credential(
+    access: str, refresh: str, integration: str = "googledrive", scopes: tuple[str, ...] = ()
+) -> str:
     expires = (datetime.now(UTC) + timedelta(seconds=3500)).isoformat()
-    return orjson.dumps(
-        {
-            "integration": integration,
-            "accessToken": access,
-            "refreshToken": refresh,
-            "expiresAt": expires,
-        }
-    ).decode()
+    body: dict[str, object] = {
+        "integration": integration,
+        "accessToken": access,
+        "refreshToken": refresh,
+        "expiresAt": expires,
+    }
+    if scopes:
+        body["scopes"] = list(scopes)  # Microsoft's refreshes name them
+    return orjson.dumps(body).decode()
 
 
 def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str], cli: str) -> str:
@@ -300,7 +303,7 @@ def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str]
         sync, first = syncs[integration], next(p for p in paths if p.endswith(".txt"))
         lines += [
             f"  curl -s {auth} {json_} $API/api/credentials "
-            f"-d {shlex.quote(_credential(access, refresh, integration))}",
+            f"-d {shlex.quote(_credential(access, refresh, integration, GRAPH_SCOPES))}",
             f"  curl -s {auth} {json_} $API/api/syncs -d {shlex.quote(orjson.dumps(enable).decode())}",
             f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
             f"  curl -s {auth} $API/api/syncs/{sync}/records/{record_id(sync, paths[first])}/content",

@@ -103,7 +103,7 @@ def oauth_apps(registry: Registry, env: Mapping[str, str]) -> dict[str, OAuthApp
             client_id=env.get(prefix + "CLIENT_ID"),
             client_secret=env.get(prefix + "CLIENT_SECRET"),
             auth_url=env.get(prefix + "AUTH_URL", spec.default_auth_url),
-            scope_on_refresh=spec.oauth is not None and spec.oauth.scope_on_refresh,
+            scope_on_refresh=None if spec.oauth is None else spec.oauth.scope_on_refresh,
         )
     return apps
 

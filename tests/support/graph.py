@@ -3,10 +3,12 @@ user's connected SharePoint or OneDrive account."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from starlette.types import ASGIApp
 
 from syncline.sandbox import BackgroundServer
 from syncline.sandbox.msgraph import GraphState, create_graph_app, graph_env
@@ -57,9 +59,15 @@ class GraphHarness:
 
 @asynccontextmanager
 async def graph_harness(
-    database_url: str, tmp_path: object = None, **settings: Any
+    database_url: str,
+    tmp_path: object = None,
+    *,
+    wrap: Callable[[ASGIApp, GraphState], ASGIApp] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[GraphHarness]:
+    """Syncline beside a sandbox Graph; `wrap` may put a test's own ASGI layer in front."""
     graph = GraphState()
-    with BackgroundServer(create_graph_app(graph)) as server:
+    app = create_graph_app(graph)
+    with BackgroundServer(wrap(app, graph) if wrap else app) as server:
         async with harness(database_url, None, env=graph_env(server.url), **settings) as h:
             yield GraphHarness(h, graph, server.url)

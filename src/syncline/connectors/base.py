@@ -188,9 +188,10 @@ class OAuthFlow:
     """Extra query parameters of the authorize URL (Google: `access_type=offline`)."""
     provider_data: Callable[[Mapping[str, object]], dict[str, str]] | None = None
     """What of the token response becomes `providerData` (Salesforce: `instance_url`)."""
-    scope_on_refresh: bool = False
+    scope_on_refresh: tuple[str, ...] | None = None
     """Name the credential's granted scopes in each refresh (Microsoft documents `scope` as
-    part of the refresh request); omitted when they are not known."""
+    part of the refresh request), with these beside them (Microsoft's `offline_access`, which
+    its token responses never echo); nothing is named when the granted scopes are unknown."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ class OAuthApp:
     client_id: str | None
     client_secret: str | None
     auth_url: str | None = None
-    scope_on_refresh: bool = False
+    scope_on_refresh: tuple[str, ...] | None = None
+    """See `OAuthFlow.scope_on_refresh`."""
 
     def __repr__(self) -> str:
         return f"OAuthApp(token_url={self.token_url!r}, client_id={self.client_id!r})"
@@ -49,8 +50,8 @@ async def refresh_tokens(
     """Trade a refresh token for new tokens; the provider may rotate the refresh token. The
     credential's granted `scopes` are named where the provider wants them."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-    if app.scope_on_refresh and scopes:
-        form["scope"] = " ".join(scopes)
+    if app.scope_on_refresh is not None and scopes:
+        form["scope"] = " ".join(dict.fromkeys((*scopes, *app.scope_on_refresh)))
     granted = await _token_request(http, app, form, now, secret=refresh_token)
     return granted.tokens
 

@@ -99,7 +99,9 @@ class CredentialService:
             if spec is not None
             else {}
         )
-        tokens = _ImportedTokens(given, self._http, self._apps.get(integration), self._clock)
+        tokens = _ImportedTokens(
+            given, self._http, self._apps.get(integration), self._clock, tuple(scopes)
+        )
         warnings: list[str] = []
         try:
             identity = await self._identify(integration, tokens, data)
@@ -297,11 +299,13 @@ class _ImportedTokens:
         http: httpx.AsyncClient,
         app: OAuthApp | None,
         clock: Callable[[], datetime],
+        scopes: tuple[str, ...] = (),
     ) -> None:
         self.current = tokens
         self._http = http
         self._app = app
         self._clock = clock
+        self._scopes = scopes
         self._refreshed = False
 
     async def access_token(self) -> str:
@@ -315,7 +319,7 @@ class _ImportedTokens:
         if self._refreshed or refresh is None or self._app is None:
             return self.current.access_token  # nothing newer: the provider's 401 stands
         self._refreshed = True
-        fresh = await refresh_tokens(self._http, self._app, refresh, self._clock())
+        fresh = await refresh_tokens(self._http, self._app, refresh, self._clock(), self._scopes)
         # A provider that does not rotate refresh tokens sends none back: keep the one given.
         self.current = TokenSet(
             fresh.access_token, fresh.refresh_token or refresh, fresh.expires_at

@@ -141,9 +141,9 @@ class MembershipScan:
         if opaque:
             named = sorted(opaque)[:_OPAQUE_NAMED]
             summary["message"] = (
-                "These groups could not be expanded: the credential cannot read the directory "
-                "(for Google, the admin.directory.group.readonly scope of a Workspace admin). "
-                "Nobody gets access through them until it can: " + ", ".join(named)
+                "These groups could not be expanded: the provider does not list their members "
+                "to this credential (the connector's docs name the scope it needs, where one "
+                "exists). Nobody gets access through them until it does: " + ", ".join(named)
             )
         return summary
 

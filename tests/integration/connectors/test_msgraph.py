@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncline.domain.ids import record_id
 from syncline.pipelines import validate_record
+from syncline.sandbox.msgraph import GraphState
 from tests.support.graph import ALICE, GraphHarness, graph_harness
 
 
@@ -214,3 +216,60 @@ async def test_paths_of_changed_items_are_found_once_per_folder(g):
     assert "/README.md" == path(ids["readme"])
     assert "/Reports/spec.docx" == path(ids["spec"])
     assert 1 <= lookups <= 3  # Old, Reports and the root, each once
+
+
+async def test_a_folder_deleted_while_the_listing_walks_it_does_not_stop_the_sync(
+    database_url,
+):
+    """Graph answers 404 for the children of a folder deleted after its parent was listed: the
+    listing goes on without it, the sync completes, and the next incremental deletes it."""
+    state: dict[str, Any] = {}
+
+    def wrap(app: ASGIApp, graph: GraphState) -> ASGIApp:
+        async def deleting(scope: Scope, receive: Receive, send: Send) -> None:
+            listing_specs = scope["type"] == "http" and scope["path"].endswith(
+                f"/items/{state.get('Specs')}/children"
+            )
+            if listing_specs and not state.get("deleted"):
+                state["deleted"] = True
+                graph.delete(state["Old"])
+            await app(scope, receive, send)
+
+        return deleting
+
+    async with graph_harness(database_url, wrap=wrap) as g:
+        site, _drive, ids = _site(g)
+        state.update(ids)
+        await g.connect("sharepoint")
+        sync = await g.enable("sharepoint", {"siteId": site})
+        sid = sync["id"]
+        await g.h.settle()
+        after_initial = await g.h.status(sid)
+        await _incremental(g, sid)
+        records = await _records(g, sid)
+
+    assert state["deleted"]
+    assert "IDLE" == after_initial["status"], after_initial
+    assert 1 == len(g.h.receiver.events("sync_complete"))
+    assert records[ids["Old"]]["deleted"] is True
+
+
+async def test_a_drive_of_another_site_is_refused(g):
+    """`driveId` must be one of the site's own libraries: another site's drive is a 422 naming
+    the key, though the account can read it."""
+    site, _drive, _ids = _site(g)
+    other = g.graph.add_site("Finance", ALICE)
+    foreign = g.graph.sites[other].drive_ids[0]
+    await g.connect("sharepoint")
+    answer = await g.h.api.post(
+        "/api/syncs",
+        headers=g.h.auth(),
+        json={
+            "integration": "sharepoint",
+            "pipeline": "files",
+            "configuration": {"siteId": site, "driveId": foreign},
+        },
+    )
+
+    assert 422 == answer.status_code, answer.text
+    assert "configuration.driveId" == answer.json()["field"]

@@ -49,7 +49,7 @@ sharepoint = ConnectorSpec(
             "GroupMember.Read.All",
         ),
         pkce=True,
-        scope_on_refresh=True,
+        scope_on_refresh=("offline_access",),
     ),
 )
 
@@ -65,8 +65,14 @@ onedrive = ConnectorSpec(
     identify=identify,
     check=check,
     oauth=OAuthFlow(
-        scopes=("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All"),
+        scopes=(
+            "offline_access",
+            "User.Read",
+            "Files.Read.All",
+            "Sites.Read.All",
+            "GroupMember.Read.All",
+        ),
         pkce=True,
-        scope_on_refresh=True,
+        scope_on_refresh=("offline_access",),
     ),
 )

@@ -270,12 +270,23 @@ class GraphConnector:
         else:
             pending, link = _parse_tree(checkpoint)
         queued = set(pending)
+        top = folder_id or "root"
         while pending:
-            if link is None:
-                url = f"{drive}/items/{quote(pending[0], safe='')}/children"
-                body = await self._get(url, {**self._item_params(), "$top": str(PAGE_SIZE)})
-            else:
-                body = await self._get(link)
+            try:
+                if link is None:
+                    url = f"{drive}/items/{quote(pending[0], safe='')}/children"
+                    body = await self._get(url, {**self._item_params(), "$top": str(PAGE_SIZE)})
+                else:
+                    body = await self._get(link)
+            except UpstreamNotFound:
+                if pending[0] == top:
+                    raise  # the folder the sync covers is gone
+                # Deleted while the listing walked the tree: the feed reports it, and a full
+                # listing that skips it tombstones what it held.
+                pending.pop(0)
+                link = None
+                yield ListPage(items=[], checkpoint=_tree(pending, None))
+                continue
             link = _next_link(body, link)
             items: list[Upsert] = []
             for item in _items(body):
@@ -349,8 +360,9 @@ class GraphConnector:
             # Delta leaves `parentReference.path` out: the parent folder's path, looked up
             # once per folder and run, gives it.
             parent_id, name = _str(_obj(item, "parentReference"), "id"), _str(item, "name")
-            if parent_id is not None and name is not None:
-                path = f"{await self._folder_path(parent_id)}/{name}"
+            folder = None if parent_id is None else await self._folder_path(parent_id)
+            if folder is not None and name is not None:
+                path = f"{folder}/{name}"
         grants: tuple[Grant, ...] = ()
         if isinstance(item.get("shared"), dict) and (item_id := _str(item, "id")):
             grants = await self._own_grants(item_id)
@@ -362,14 +374,18 @@ class GraphConnector:
             access=access,
         )
 
-    async def _folder_path(self, folder_id: str) -> str:
-        """`/drives/{id}/root:/a/b` of a folder (`/drives/{id}/root:` for the root)."""
+    async def _folder_path(self, folder_id: str) -> str | None:
+        """`/drives/{id}/root:/a/b` of a folder (`/drives/{id}/root:` for the root); None when
+        the folder was deleted a moment ago (the feed reports that)."""
         if folder_id not in self._folder_paths:
             drive = await self._drive_path()
-            folder = await self._get(
-                f"{drive}/items/{quote(folder_id, safe='')}",
-                {"$select": "id,name,parentReference,root"},
-            )
+            try:
+                folder = await self._get(
+                    f"{drive}/items/{quote(folder_id, safe='')}",
+                    {"$select": "id,name,parentReference,root"},
+                )
+            except UpstreamNotFound:
+                return None
             own = full_path(folder)
             if is_root(folder) or own is None:
                 own = f"/drives/{(await self._resolve()).id}/root:"
@@ -387,11 +403,15 @@ class GraphConnector:
                 return entries
 
     async def _own_grants(self, item_id: str) -> tuple[Grant, ...]:
-        """What the item grants itself: its permissions without `inheritedFrom`."""
+        """What the item grants itself: its permissions without `inheritedFrom`; none when it
+        was deleted a moment ago (the feed reports that)."""
         drive = await self._resolve()
-        entries = await self._permissions(
-            f"{await self._drive_path()}/items/{quote(item_id, safe='')}"
-        )
+        try:
+            entries = await self._permissions(
+                f"{await self._drive_path()}/items/{quote(item_id, safe='')}"
+            )
+        except UpstreamNotFound:
+            return ()
         own = [p for p in entries if not is_inherited(p)]
         return grants_of(own, organization=drive.organization)
 
@@ -539,19 +559,42 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
         InvalidInput: `siteId` or `driveId` is unknown to Graph, or the account may not read it.
     """
     base = f"{ctx.api_url.rstrip('/')}/v1.0"
-    targets: list[tuple[str, str]] = []
-    if isinstance(config, SharePointConfig):
-        targets.append(("siteId", f"/sites/{quote(config.site_id, safe='')}"))
-    if isinstance(config, SharePointConfig | OneDriveConfig) and config.drive_id is not None:
-        targets.append(("driveId", f"/drives/{quote(config.drive_id, safe='')}"))
-    for key, path in targets:
+
+    async def read(key: str, url: str, params: Mapping[str, str] | None = None) -> JSONObject:
         async with map_transport_errors():
-            response = await ctx.http.get(base + path, params={"$select": "id"}, auth=ctx.auth)
+            response = await ctx.http.get(url, params=params, auth=ctx.auth)
         try:
             raise_for_graph(response)
         except (UpstreamNotFound, UpstreamPermissionDenied) as exc:
-            raise InvalidInput(
-                f"Invalid configuration.{key}: {exc}",
-                field=f"configuration.{key}",
-                code="INVALID_CONFIGURATION",
-            ) from exc
+            raise _bad(key, str(exc)) from exc
+        except UpstreamResponseError as exc:
+            if exc.status_code == 400:  # a malformed id
+                raise _bad(key, str(exc)) from exc
+            raise
+        return _json_object(response)
+
+    if isinstance(config, SharePointConfig):
+        site = f"{base}/sites/{quote(config.site_id, safe='')}"
+        await read("siteId", site, {"$select": "id"})
+        if config.drive_id is not None:
+            # The drive must be one of this site's libraries, not any drive the account reads.
+            url: str | None = f"{site}/drives"
+            params: Mapping[str, str] | None = {"$select": "id"}
+            drive_ids: set[str] = set()
+            while url is not None:
+                body = await read("driveId", url, params)
+                params = None  # a nextLink carries its query
+                drive_ids |= {i for d in _items(body) if (i := _str(d, "id")) is not None}
+                url = _str(body, "@odata.nextLink")
+            if config.drive_id not in drive_ids:
+                raise _bad("driveId", f"the site {config.site_id} has no drive {config.drive_id}")
+    elif isinstance(config, OneDriveConfig) and config.drive_id is not None:
+        await read("driveId", f"{base}/drives/{quote(config.drive_id, safe='')}", {"$select": "id"})
+
+
+def _bad(key: str, why: str) -> InvalidInput:
+    return InvalidInput(
+        f"Invalid configuration.{key}: {why}",
+        field=f"configuration.{key}",
+        code="INVALID_CONFIGURATION",
+    )
