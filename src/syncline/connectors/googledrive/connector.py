@@ -437,7 +437,10 @@ class GoogleDriveConnector:
         members = await self._drive_member_ids(drive_id)
         if all(not isinstance(pid, str) or pid in members for pid in ids):
             return ()
-        return direct_grants(await self._permission_list(file_id))
+        try:
+            return direct_grants(await self._permission_list(file_id))
+        except UpstreamNotFound:
+            return ()  # deleted a moment ago: the change feed reports it
 
     async def _drive_member_ids(self, drive_id: str) -> frozenset[str]:
         if drive_id not in self._member_ids:

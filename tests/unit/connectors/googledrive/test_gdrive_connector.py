@@ -1086,6 +1086,8 @@ def shared_drive_handler(items, item_permissions, *, drive_status=200):
                 return not_found("0AShared")
             return permission_list(MEMBERS)
         file_id = path.split("/")[4]
+        if file_id not in item_permissions:
+            return not_found(file_id)
         pages = item_permissions[file_id]
         token = request.url.params.get("pageToken", "")
         return permission_list(*pages[token])
@@ -1151,6 +1153,17 @@ async def test_items_of_a_drive_the_account_is_not_member_of_read_their_permissi
     assert Access((Grant(Relation.VIEWER, "user:alice@example.com"),), "0AShared") == (
         page.items[0].access
     )
+
+
+async def test_an_item_deleted_before_its_permissions_are_read_gets_none(drive):
+    """A shared-drive item whose permissions.list answers 404 (deleted since it was listed) is
+    kept without grants of its own, not an error: the change feed reports the deletion."""
+    gone = drive_file("gone", driveId="0AShared", permissionIds=["11", "99"])
+    connector, _ = drive(shared_drive_handler([gone], {}))
+
+    [page] = await collect(connector.list_all(None))
+
+    assert [Access((), "0AShared")] == [item.access for item in page.items]
 
 
 async def test_container_grants_map_members_and_raise_not_found(drive):
