@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
-import httpx
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncline.sandbox.googledrive.api import LISTING_FAULT_STATE, LISTING_FAULTS, DriveApi
 from syncline.sandbox.googledrive.auth import DRIVE_SCOPE
@@ -32,7 +30,7 @@ from syncline.sandbox.googledrive.params import json_response
 from syncline.sandbox.googledrive.reports_api import ReportsApi
 from syncline.sandbox.googledrive.state import OAUTH_PATHS, DriveState
 from syncline.sandbox.kit.faults import Fault
-from syncline.sandbox.kit.server import ABORT_EXTENSION
+from syncline.sandbox.kit.instrument import Answer, Instrumented, bearer
 
 __all__ = ["create_drive_app"]
 
@@ -55,7 +53,13 @@ def create_drive_app(state: DriveState) -> ASGIApp:
         *ReportsApi(state).routes(),
     ]
     app = Starlette(routes=routes, exception_handlers={DriveError: _render_error})
-    return _Instrumented(app, state)
+    return Instrumented(
+        app,
+        state,
+        caller=_caller(state),
+        answer=_answer(state),
+        slow=lambda path: not path.startswith(OAUTH_PATHS),
+    )
 
 
 async def _render_error(_: Request, exc: Exception) -> Response:
@@ -116,58 +120,9 @@ def _basic_auth(request: Request) -> tuple[str, str] | None:
     return user, password
 
 
-class _Instrumented:
-    """Outermost layer: records traffic, applies armed faults and latency."""
-
-    def __init__(self, app: ASGIApp, state: DriveState) -> None:
-        self.app = app
-        self.state = state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-        traffic = self.state.traffic
-        headers = Headers(scope=scope)
-        number = traffic.begin(
-            scope["method"],
-            path,
-            query,
-            caller=_caller(self.state, headers),
-            user_agent=headers.get("user-agent"),
-        )
-        try:
-            fault = self.state.faults.take(path, query)
-            if fault is not None:
-                resumed = await self._fail(fault, scope, receive, send)
-                if resumed is None:
-                    return
-                receive = resumed
-            if self.state.latency > 0 and not path.startswith(OAUTH_PATHS):
-                await asyncio.sleep(self.state.latency)
-            await self.app(scope, receive, send)
-        finally:
-            traffic.end(number)
-
-    async def _fail(
-        self, fault: Fault, scope: Scope, receive: Receive, send: Send
-    ) -> Receive | None:
-        """Answer (or not) as the fault says; returns a receive to continue with, or None."""
-        if fault.kind in ("timeout", "drop"):
-            abort = (scope.get("extensions") or {}).get(ABORT_EXTENSION)
-            if abort is None:
-                # In-process transports (httpx.ASGITransport) have no socket to close and no
-                # client timeout to fire: raise what httpx raises in those cases instead.
-                if fault.kind == "timeout":
-                    raise httpx.ReadTimeout("The read operation timed out")
-                raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-            if fault.kind == "timeout":
-                return await _hang(receive, self.state.hang_seconds)
-            abort["abort"]()
-            await _wait_for_disconnect(receive)
-            return None
+def _answer(state: DriveState) -> Answer:
+    async def answer(fault: Fault, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Drive's form of each fault; a listing fault only shapes the page served."""
         if fault.kind in LISTING_FAULTS:
             # The handler serves the page, shaped by the fault (see `DriveApi.files_list`).
             scope.setdefault("state", {})[LISTING_FAULT_STATE] = fault.kind
@@ -178,31 +133,24 @@ class _Instrumented:
             return None
         if fault.kind == "401":
             # The token really expires: retrying with it fails again; only a refresh helps.
-            token = _bearer(scope)
+            token = bearer(Headers(scope=scope))
             if token is not None:
-                self.state.expire_access_token(token)
+                state.expire_access_token(token)
         exc = _FAULT_ERRORS[fault.kind](fault)
         await json_response(exc.body, exc.status, exc.headers)(scope, receive, send)
         return None
 
-
-def _bearer(scope: Scope) -> str | None:
-    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
-    for name, value in headers:
-        if name.lower() == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                return token.strip()
-    return None
+    return answer
 
 
-def _caller(state: DriveState, headers: Headers) -> str | None:
-    """The user a request's bearer token belongs to (None without a live one): whose sync runs."""
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    grant = state.grants.grant_for(token.strip())
-    return None if grant is None else grant[0]
+def _caller(state: DriveState) -> Callable[[Headers], str | None]:
+    def caller(headers: Headers) -> str | None:
+        """The user a request's bearer token belongs to (None without a live one)."""
+        token = bearer(headers)
+        grant = None if token is None else state.grants.grant_for(token)
+        return None if grant is None else grant[0]
+
+    return caller
 
 
 _FAULT_ERRORS: dict[str, Callable[[Fault], DriveError]] = {
@@ -220,35 +168,3 @@ _FAULT_ERRORS: dict[str, Callable[[Fault], DriveError]] = {
     "stale_list_token": lambda f: stale_page_token(),
     "stale_change_token": lambda f: stale_page_token(),
 }
-
-
-async def _hang(receive: Receive, seconds: float) -> Receive | None:
-    """Wait for the client to give up; if it never does, carry on after `seconds`.
-
-    Returns None when the client disconnected, else a receive that replays what was read.
-    """
-    buffered: list[Message] = []
-    try:
-        async with asyncio.timeout(seconds):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return None
-                buffered.append(message)
-    except TimeoutError:
-        pass
-
-    async def replay() -> Message:
-        return buffered.pop(0) if buffered else await receive()
-
-    return replay
-
-
-async def _wait_for_disconnect(receive: Receive) -> None:
-    """After closing the socket: returning before uvicorn notices would make it send a 500."""
-    try:
-        async with asyncio.timeout(5):
-            while (await receive())["type"] != "http.disconnect":
-                pass
-    except TimeoutError:
-        pass

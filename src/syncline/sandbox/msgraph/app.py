@@ -3,10 +3,9 @@ v1.0, and the download host; faults, latency and traffic recording on every path
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
-import httpx
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
@@ -15,7 +14,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncline.sandbox.kit.faults import Fault
-from syncline.sandbox.kit.server import ABORT_EXTENSION
+from syncline.sandbox.kit.instrument import Answer, Instrumented, bearer
 from syncline.sandbox.msgraph.api import GraphApi
 from syncline.sandbox.msgraph.errors import GraphError, graph_error, json_response
 from syncline.sandbox.msgraph.state import GraphState
@@ -67,7 +66,13 @@ def create_graph_app(state: GraphState) -> ASGIApp:
         *GraphApi(state).routes(),
     ]
     app = Starlette(routes=routes, exception_handlers={GraphError: render})
-    return _Instrumented(app, state)
+    return Instrumented(
+        app,
+        state,
+        caller=_caller(state),
+        answer=_answer(state),
+        slow=lambda path: "/oauth2/" not in path,
+    )
 
 
 def _fault_error(fault: Fault) -> GraphError:
@@ -92,58 +97,24 @@ def _fault_error(fault: Fault) -> GraphError:
     return graph_error(500, "generalException", "An unspecified error has occurred.")
 
 
-class _Instrumented:
-    """Outermost layer: records traffic, applies armed faults and latency."""
+def _answer(state: GraphState) -> Answer:
+    async def answer(fault: Fault, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        if fault.kind == "401":
+            # The token really expires: only a refresh helps.
+            token = bearer(Headers(scope=scope))
+            if token is not None:
+                state.grants.expire_access_token(token)
+        error = _fault_error(fault)
+        await json_response(error.body, error.status, error.headers)(scope, receive, send)
+        return None
 
-    def __init__(self, app: ASGIApp, state: GraphState) -> None:
-        self.app = app
-        self.state = state
+    return answer
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path: str = scope["path"]
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
-        headers = Headers(scope=scope)
-        scheme, _, bearer = headers.get("authorization", "").partition(" ")
-        grant = self.state.grants.grant_for(bearer.strip()) if scheme.lower() == "bearer" else None
-        number = self.state.traffic.begin(
-            scope["method"],
-            path,
-            query,
-            caller=None if grant is None else grant[0],
-            user_agent=headers.get("user-agent"),
-        )
-        try:
-            fault = self.state.faults.take(path, query)
-            if fault is not None:
-                if fault.kind in ("timeout", "drop"):
-                    await self._cut(fault, scope, receive)
-                    return
-                if fault.kind == "401" and grant is not None:
-                    self.state.grants.expire_access_token(bearer.strip())
-                error = _fault_error(fault)
-                await json_response(error.body, error.status, error.headers)(scope, receive, send)
-                return
-            if self.state.latency > 0 and "/oauth2/" not in path:
-                await asyncio.sleep(self.state.latency)
-            await self.app(scope, receive, send)
-        finally:
-            self.state.traffic.end(number)
 
-    async def _cut(self, fault: Fault, scope: Scope, receive: Receive) -> None:
-        abort = (scope.get("extensions") or {}).get(ABORT_EXTENSION)
-        if abort is None:
-            if fault.kind == "timeout":
-                raise httpx.ReadTimeout("The read operation timed out")
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-        if fault.kind == "timeout":
-            try:
-                async with asyncio.timeout(self.state.hang_seconds):
-                    while (await receive())["type"] != "http.disconnect":
-                        pass
-            except TimeoutError:
-                pass
-            return
-        abort["abort"]()
+def _caller(state: GraphState) -> Callable[[Headers], str | None]:
+    def caller(headers: Headers) -> str | None:
+        token = bearer(headers)
+        grant = None if token is None else state.grants.grant_for(token)
+        return None if grant is None else grant[0]
+
+    return caller
