@@ -1,6 +1,7 @@
 """The fake Drive and other ASGI apps served over real HTTP on 127.0.0.1."""
 
 import asyncio
+import socket
 from collections.abc import Iterator
 
 import httpx
@@ -30,6 +31,20 @@ def test_background_server_serves_any_asgi_app():
     assert running.url.startswith("http://127.0.0.1:")
     assert running.port != 0
     assert "pong" == response.text
+
+
+def test_served_connections_send_small_writes_at_once():
+    """Accepted connections have TCP_NODELAY (inherited from the listening socket), so an answer
+    written in two small parts does not wait ~40 ms for the client's delayed ACK."""
+    app = Starlette(routes=[Route("/ping", lambda request: PlainTextResponse("pong"))])
+
+    with BackgroundServer(app) as running, httpx.Client(base_url=running.url) as http:
+        http.get("/ping")
+        sockets = [t.get_extra_info("socket") for t in running._transports.values()]
+        nodelay = [s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) for s in sockets]
+
+    assert nodelay
+    assert all(nodelay)
 
 
 def test_full_listing_and_changes_over_http(state, client):

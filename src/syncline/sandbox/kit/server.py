@@ -46,6 +46,9 @@ class BackgroundServer:
     ) -> None:
         self._transports: dict[tuple[str, int], asyncio.Transport] = {}
         self._socket = socket.create_server((host, port))
+        # Accepted connections inherit this. asyncio sets it only on sockets it made itself
+        # (proto 6): without it a small answer written in two parts waits ~40 ms for an ACK.
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
             self._with_abort(app),

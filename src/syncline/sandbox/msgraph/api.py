@@ -9,6 +9,7 @@ by every user of the tenant; `$select` narrows top-level properties only; `$expa
 from __future__ import annotations
 
 import secrets
+from collections import deque
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -37,6 +38,7 @@ class GraphApi:
     def __init__(self, state: GraphState) -> None:
         self.state = state
         self.tokens = PageTokens()
+        self._enumerations: dict[str, tuple[tuple[str, int, int], list[str]]] = {}
 
     def routes(self) -> list[Route]:
         v = "/v1.0"
@@ -338,14 +340,22 @@ class GraphApi:
             return json_response(body)
 
     def _enumeration(self, drive: Drive) -> list[str]:
+        """Every item of the drive, breadth first; the same list for every page of one
+        enumeration while nothing changes (each change appends to the log, and a silent
+        deletion shrinks `items`)."""
+        key = (drive.id, self.state.log_end(drive.id), len(self.state.items))
+        cached = self._enumerations.get(drive.id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
         found: list[str] = []
-        pending = [drive.root_id]
+        pending = deque([drive.root_id])
         while pending:
-            folder = pending.pop(0)
+            folder = pending.popleft()
             for child in self.state.children(folder):
                 found.append(child.id)
                 if child.is_folder:
                     pending.append(child.id)
+        self._enumerations[drive.id] = (key, found)
         return found
 
     def _payload(self, token: str, drive: Drive) -> JSONObject:

@@ -165,6 +165,7 @@ class GraphState:
         self.sites: dict[str, Site] = {}
         self.drives: dict[str, Drive] = {}
         self.items: dict[str, Item] = {}
+        self._children: dict[str, dict[str, None]] = {}  # folder id -> child ids (ordered set)
         self._log: dict[str, list[str]] = {}  # drive id -> item ids, in change order
         self._horizon: dict[str, int] = {}  # drive id -> oldest change a delta token may name
         self.download_tokens: dict[str, tuple[str, float]] = {}  # token -> (item id, expiry)
@@ -334,6 +335,7 @@ class GraphState:
                 fields=dict(fields or {}),
             )
             self.items[item.id] = item
+            self._children.setdefault(item.parent_id or "", {})[item.id] = None
             self._changed(item)
             return item.id
 
@@ -353,7 +355,9 @@ class GraphState:
                 item.content = content
             if name is not None:
                 item.name = name
-            if parent is not None:
+            if parent is not None and parent != item.parent_id:
+                self._children.get(item.parent_id or "", {}).pop(item.id, None)
+                self._children.setdefault(parent, {})[item.id] = None
                 item.parent_id = parent
             if fields is not None:
                 item.fields = dict(fields)
@@ -373,6 +377,7 @@ class GraphState:
         with self.lock:
             for item in self._subtree(self.items[item_id]):
                 del self.items[item.id]
+                self._children.get(item.parent_id or "", {}).pop(item.id, None)
 
     def share(
         self,
@@ -433,8 +438,7 @@ class GraphState:
         found = [top]
         index = 0
         while index < len(found):
-            parent = found[index]
-            found += [i for i in self.items.values() if i.parent_id == parent.id and not i.deleted]
+            found += self._live_children(found[index].id)
             index += 1
         return found
 
@@ -451,11 +455,17 @@ class GraphState:
         return f"/drives/{item.drive_id}/root:{suffix}"
 
     def children(self, folder_id: str) -> list[Item]:
+        """A folder's live items, by name, as Graph orders them."""
         with self.lock:
-            return sorted(
-                (i for i in self.items.values() if i.parent_id == folder_id and not i.deleted),
-                key=lambda i: (i.name.lower(), i.id),
-            )
+            return sorted(self._live_children(folder_id), key=lambda i: (i.name.lower(), i.id))
+
+    def _live_children(self, folder_id: str) -> list[Item]:
+        items = self.items
+        return [
+            item
+            for child in self._children.get(folder_id, ())
+            if (item := items.get(child)) is not None and not item.deleted
+        ]
 
     def changes_since(self, drive_id: str, position: int) -> tuple[list[str], int]:
         """Item ids changed after `position` in the drive's log, and the log's end."""
