@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import sys
 import time
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -31,15 +32,15 @@ class _Walk:
         self.records = 0
         self.requests = 0
 
-    async def page(self, url: str, params: dict[str, str] | None = None) -> dict:
+    async def page(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         self.requests += 1
         response = await self.client.get(url, params=params)
         response.raise_for_status()
-        body: dict = orjson.loads(response.content)
+        body: dict[str, Any] = orjson.loads(response.content)
         return body
 
-    async def items(self, body: dict) -> list[dict]:
-        value: list[dict] = body.get("value", [])
+    async def items(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        value: list[dict[str, Any]] = body.get("value", [])
         for item in value:
             if "root" in item or "deleted" in item:
                 continue
@@ -73,7 +74,9 @@ class _Walk:
                 body = await self.page(link)
 
 
-async def fetch_all(graph: str, access: str, drive: str, walk: str, permissions: bool) -> dict:
+async def fetch_all(
+    graph: str, access: str, drive: str, walk: str, permissions: bool
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {access}"}
     started = time.perf_counter()
     async with httpx.AsyncClient(base_url=graph, headers=headers, timeout=120) as client:
@@ -94,7 +97,9 @@ def main() -> None:
     parser.add_argument("--walk", choices=["delta", "children"], default="delta")
     parser.add_argument("--permissions", action="store_true")
     args = parser.parse_args()
-    result = asyncio.run(fetch_all(args.graph, args.access, args.drive, args.walk, args.permissions))
+    result = asyncio.run(
+        fetch_all(args.graph, args.access, args.drive, args.walk, args.permissions)
+    )
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

@@ -61,7 +61,11 @@ async def initial(
         answer = await api.post(
             "/api/syncs",
             headers=headers,
-            json={"integration": "sharepoint", "pipeline": "files", "configuration": {"siteId": site}},
+            json={
+                "integration": "sharepoint",
+                "pipeline": "files",
+                "configuration": {"siteId": site},
+            },
         )
         assert answer.status_code == 200, answer.text
         sync = answer.json()

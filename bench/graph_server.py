@@ -3,14 +3,9 @@
 `python -m bench.graph_server --files N` prints one JSON line
 `{url, access, refresh, site, drive, files, folders, shared}` once it serves, then runs until
 killed or until its standard input closes. The site's library holds N files in about one
-folder per 50 files, three levels deep; about 10% of the folders and 1% of the files are
-shared with a user or an Entra group, so the connector reads their `permissions` and expands
-the groups.
-
-The fake's `GraphState.children` scans every item of the tenant, and a rendered folder asks it
-for its `childCount`: O(items) per folder, and O(folders x items) per `delta` page. By default
-the server uses `IndexedGraphState`, which answers the same lists from an index; `--plain`
-serves the unmodified `GraphState`, to measure what the scan costs.
+folder per 50 files (`--files-per-folder`), three levels deep; about 10% of the folders and
+1% of the files are shared with a user or an Entra group, so the connector reads their
+`permissions` and expands the groups.
 
 `graph_server(files)` is the context manager benchmarks use to run it.
 """
@@ -27,12 +22,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
 from syncline.sandbox import BackgroundServer
 from syncline.sandbox.msgraph import GraphState, create_graph_app
-from syncline.sandbox.msgraph.state import Item
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER = "alice@contoso.com"
@@ -49,30 +44,6 @@ _MIX = (
     ("txt", "text/plain"),
     ("png", "image/png"),
 )
-
-
-class IndexedGraphState(GraphState):
-    """A `GraphState` whose `children` answers from an index of items by parent, rebuilt when
-    the state changed: every public mutator adds or removes an item or appends to a drive's
-    change log, so (items, log ends) is a sufficient key. Same lists, same order."""
-
-    def __init__(self, *, token_ttl: float = 3600.0) -> None:
-        super().__init__(token_ttl=token_ttl)
-        self._bench_key: tuple[int, int] | None = None
-        self._bench_children: dict[str, list[Item]] = {}
-
-    def children(self, folder_id: str) -> list[Item]:
-        with self.lock:
-            key = (len(self.items), sum(self.log_end(d) for d in self.drives))
-            if key != self._bench_key:
-                index: dict[str, list[Item]] = {}
-                for item in self.items.values():
-                    if item.parent_id is not None and not item.deleted:
-                        index.setdefault(item.parent_id, []).append(item)
-                for found in index.values():
-                    found.sort(key=lambda i: (i.name.lower(), i.id))
-                self._bench_children, self._bench_key = index, key
-            return list(self._bench_children.get(folder_id, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +67,12 @@ def _folders(state: GraphState, drive: str, count: int) -> list[str]:
     return made
 
 
-def populate(state: GraphState, files: int, seed: int = 7) -> Library:
-    """One SharePoint site whose library holds `files` files (a few at the root, the rest
-    round-robin over the folders), with users, Entra groups (one nested) and some shares.
+def populate(
+    state: GraphState, files: int, *, per_folder: int = FILES_PER_FOLDER, seed: int = 7
+) -> Library:
+    """One SharePoint site whose library holds `files` files (every 200th at the root, the
+    rest round-robin over one folder per `per_folder` files), with users, Entra groups (one
+    nested) and some shares.
 
     `add_file` is O(1) (an `Item` and one change-log entry), so 100,000 files take about half
     a second; the collector is paused meanwhile (nothing here is cyclic garbage)."""
@@ -109,23 +83,20 @@ def populate(state: GraphState, files: int, seed: int = 7) -> Library:
             users = [f"user-{i:03d}@contoso.com" for i in range(USERS)]
             site = state.add_site("Engineering", OWNER, members=users[:3], visitors=users[3:6])
             drive = state.sites[site].drive_ids[0]
-            groups = []
+            groups: list[str] = []
             for g in range(GROUPS):
                 members = users[g * GROUP_SIZE : (g + 1) * GROUP_SIZE]
                 nested = groups[-1:] if g % 2 else []  # every other group holds the previous
                 groups.append(state.add_group(f"Team {g}", [*members, *nested]))
-            folders = _folders(state, drive, max(1, files // FILES_PER_FOLDER) if files else 0)
+            folders = _folders(state, drive, max(1, files // per_folder) if files else 0)
             made: list[str] = []
             for index in range(files):
                 extension, mime = _MIX[index % len(_MIX)]
                 parent = folders[index % len(folders)] if folders and index % 200 else None
+                # Short content: the fake hashes it (QuickXorHash, in Python) at every render.
                 content = f"file {index} of the benchmark library\n".encode()
-                made.append(
-                    state.add_file(
-                        drive, f"Document {index:06d}.{extension}", content,
-                        parent=parent, mime_type=mime,
-                    )  # fmt: skip
-                )
+                name = f"Document {index:06d}.{extension}"
+                made.append(state.add_file(drive, name, content, parent=parent, mime_type=mime))
             shared = 0
             for ids, share in ((folders, FOLDER_SHARE), (made, FILE_SHARE)):
                 for item_id in ids:
@@ -150,14 +121,14 @@ class Graph:
     refresh: str
     site: str
     drive: str
-    info: dict = field(default_factory=dict, compare=False)
+    info: dict[str, Any] = field(default_factory=dict, compare=False)
     """The rest of its JSON line: `files`, `folders`, `shared`."""
 
 
 @contextmanager
 def graph_server(files: int, *extra: str) -> Iterator[Graph]:
     """Serve a sandbox Graph with `files` generated files from another process; `extra` are
-    more `bench.graph_server` arguments (e.g. `--plain`)."""
+    more `bench.graph_server` arguments (e.g. `--files-per-folder`)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.graph_server", "--files", str(files), *extra],
         cwd=ROOT,
@@ -181,12 +152,11 @@ def graph_server(files: int, *extra: str) -> Iterator[Graph]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, required=True)
-    parser.add_argument("--plain", action="store_true", help="the unmodified GraphState")
+    parser.add_argument("--files-per-folder", type=int, default=FILES_PER_FOLDER)
     args = parser.parse_args()
     day = 24 * 3600.0
-    state = GraphState(token_ttl=day) if args.plain else IndexedGraphState(token_ttl=day)
-    library = populate(state, args.files)
-    state.children(state.root_id(library.drive))  # build the index before the clock starts
+    state = GraphState(token_ttl=day)
+    library = populate(state, args.files, per_folder=args.files_per_folder)
     access, refresh = state.issue_tokens(OWNER, SCOPES)
     gc.freeze()  # a few hundred thousand live objects: keep the collector off them
     with BackgroundServer(create_graph_app(state)) as server:

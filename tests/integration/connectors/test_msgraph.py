@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from syncline.connectors.base import ConnectorContext
+from syncline.connectors.msgraph.config import SharePointConfig
+from syncline.connectors.msgraph.connector import GraphConnector
 from syncline.domain.ids import record_id
 from syncline.pipelines import validate_record
 from syncline.sandbox.msgraph import GraphState
@@ -227,10 +231,10 @@ async def test_a_folder_deleted_while_the_listing_walks_it_does_not_stop_the_syn
 
     def wrap(app: ASGIApp, graph: GraphState) -> ASGIApp:
         async def deleting(scope: Scope, receive: Receive, send: Send) -> None:
-            listing_specs = scope["type"] == "http" and scope["path"].endswith(
-                f"/items/{state.get('Specs')}/children"
+            listing_old = scope["type"] == "http" and scope["path"].endswith(
+                f"/items/{state.get('Old')}/children"
             )
-            if listing_specs and not state.get("deleted"):
+            if listing_old and not state.get("deleted"):
                 state["deleted"] = True
                 graph.delete(state["Old"])
             await app(scope, receive, send)
@@ -273,3 +277,41 @@ async def test_a_drive_of_another_site_is_refused(g):
 
     assert 422 == answer.status_code, answer.text
     assert "configuration.driveId" == answer.json()["field"]
+
+
+class _Bearer(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def auth_flow(self, request: httpx.Request):  # type: ignore[no-untyped-def]
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+async def test_the_listing_checkpoint_holds_one_path_of_the_tree_not_every_folder(g):
+    """The listing walks folders depth first, so its checkpoint holds the unlisted siblings
+    along one path (here at most 3 levels of 5), not every folder found so far (125 leaves
+    for a breadth-first walk); resuming from any checkpoint lists the rest exactly."""
+    site = g.graph.add_site("Tree", ALICE)
+    drive = g.graph.sites[site].drive_ids[0]
+    level = [None]
+    for depth in range(3):
+        level = [
+            g.graph.add_folder(drive, f"d{depth}-{i}", parent=parent)
+            for parent in level
+            for i in range(5)
+        ]
+    access, _ = g.graph.issue_tokens(ALICE, ("Files.Read.All", "Sites.Read.All"))
+    async with httpx.AsyncClient() as http:
+        ctx = ConnectorContext(http, _Bearer(access), g.url)
+        connector = GraphConnector(SharePointConfig(siteId=site), ctx)
+        pages = [page async for page in connector.list_all(None)]
+        middle = pages[len(pages) // 2].checkpoint
+        resumed = [page async for page in connector.list_all(middle)]
+
+    listed = [item.external_id for page in pages for item in page.items]
+    sizes = [len(page.checkpoint["folders"]) for page in pages if page.checkpoint]
+    after = [item.external_id for page in pages[len(pages) // 2 + 1 :] for item in page.items]
+    assert 5 + 25 + 125 == len(set(listed)) == len(listed)
+    assert max(sizes) <= 3 * 5 + 1
+    assert after == [item.external_id for page in resumed for item in page.items]

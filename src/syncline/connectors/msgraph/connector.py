@@ -117,9 +117,10 @@ class _Drive:
 class GraphConnector:
     """One drive of one account, through Graph.
 
-    Checkpoints: everything and `folderId` listings keep `{"folders": [id, ...], "next": url}`
-    (the folders still to list, the first one in progress at the `@odata.nextLink` `next`);
-    `fileIds` listings keep `{"index": int}`.
+    Checkpoints: everything and `folderId` listings keep `{"folders": [id, ...], "next": url}`:
+    the folders still to list, a stack whose last one is in progress at the `@odata.nextLink`
+    `next`. The walk is depth first, so the stack holds the unlisted siblings along one path,
+    not every folder found so far; `fileIds` listings keep `{"index": int}`.
     """
 
     capabilities = CAPABILITIES
@@ -250,7 +251,7 @@ class GraphConnector:
     async def _list_tree(
         self, folder_id: str | None, checkpoint: Checkpoint | None
     ) -> AsyncIterator[ListPage]:
-        """Breadth first through `children`, from the root or from `folder_id` (itself the first
+        """Depth first through `children`, from the root or from `folder_id` (itself the first
         record)."""
         drive = await self._drive_path()
         if checkpoint is None:
@@ -274,16 +275,16 @@ class GraphConnector:
         while pending:
             try:
                 if link is None:
-                    url = f"{drive}/items/{quote(pending[0], safe='')}/children"
+                    url = f"{drive}/items/{quote(pending[-1], safe='')}/children"
                     body = await self._get(url, {**self._item_params(), "$top": str(PAGE_SIZE)})
                 else:
                     body = await self._get(link)
             except UpstreamNotFound:
-                if pending[0] == top:
+                if pending[-1] == top:
                     raise  # the folder the sync covers is gone
                 # Deleted while the listing walked the tree: the feed reports it, and a full
                 # listing that skips it tombstones what it held.
-                pending.pop(0)
+                pending.pop()
                 link = None
                 yield ListPage(items=[], checkpoint=_tree(pending, None))
                 continue
@@ -296,11 +297,11 @@ class GraphConnector:
                 item_id = _str(item, "id")
                 if isinstance(item.get("folder"), dict) and item_id and item_id not in queued:
                     queued.add(item_id)
-                    pending.append(item_id)
+                    pending.insert(len(pending) - 1, item_id)  # under the one in progress
                 if record is not None:
                     items.append(record)
             if link is None:
-                pending.pop(0)
+                pending.pop()
             yield ListPage(items=items, checkpoint=_tree(pending, link))
 
     async def _list_file_ids(
