@@ -12,34 +12,21 @@ import asyncio
 import resource
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
 
+from bench.common import embedded_runtime
 from bench.graph_server import SCOPES
-from syncline.auth import generate_signing_key, mint_user_token
-from syncline.config import Settings
-from syncline.crypto import generate_key
 from syncline.sandbox.msgraph import graph_env
-from syncline.wiring import build_runtime, configure_logging
+from syncline.wiring import configure_logging
 
 
 async def initial(
     database_url: str, graph_url: str, access: str, refresh: str, site: str
 ) -> dict[str, float]:
-    signing = generate_signing_key()
-    project = str(uuid.uuid4())
-    settings = Settings(
-        database_url=database_url,
-        project_id=project,
-        signing_public_key=signing.public_pem,
-        secret_key=generate_key(),
-        log_level="warning",
-    )
-    runtime = await build_runtime(settings, embedded=True, env=graph_env(graph_url))
-    headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
+    runtime, headers = await embedded_runtime(database_url, graph_env(graph_url))
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://syncline") as api:
         # An expiry far off: the run must not refresh, since Microsoft's refresh tokens rotate

@@ -13,35 +13,21 @@ import asyncio
 import resource
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
 from sqlalchemy import event
 
-from syncline.auth import generate_signing_key, mint_user_token
-from syncline.config import Settings
-from syncline.crypto import generate_key
+from bench.common import embedded_runtime
 from syncline.sandbox.googledrive.settings import googledrive_env
-from syncline.wiring import Runtime, build_runtime, configure_logging
+from syncline.wiring import Runtime, configure_logging
 
 
 async def initial(
     database_url: str, drive_url: str, access: str, refresh: str, *, lifecycle: bool = False
 ) -> dict[str, float]:
-    signing = generate_signing_key()
-    project = str(uuid.uuid4())
-    settings = Settings(
-        database_url=database_url,
-        project_id=project,
-        signing_public_key=signing.public_pem,
-        secret_key=generate_key(),
-        log_level="warning",
-    )
-    env = googledrive_env(drive_url)
-    runtime = await build_runtime(settings, embedded=True, env=env)
-    headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
+    runtime, headers = await embedded_runtime(database_url, googledrive_env(drive_url))
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://syncline") as api:
         expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()

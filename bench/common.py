@@ -15,16 +15,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 from sqlalchemy import insert, select
 
-from syncline.auth import mint_user_token
+from syncline.auth import generate_signing_key, mint_user_token
+from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.store.store import NewSync
 from syncline.store.tables import syncs
-from syncline.wiring import Runtime, utcnow
+from syncline.wiring import Runtime, build_runtime, utcnow
 from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,11 +58,11 @@ def drive_credential(drive: Drive) -> dict[str, str]:
 
 
 @contextmanager
-def drive_server(files: int, *extra: str) -> Iterator[Drive]:
-    """Serve a sandbox Drive with `files` generated files from another process; `extra` are
-    more `bench.drive_server` arguments (e.g. `--sharing 1000,200`)."""
+def upstream_process(module: str, *args: str) -> Iterator[tuple[dict[str, Any], int]]:
+    """`python -m module args`, a sandbox upstream that prints one JSON line once it serves and
+    runs until its standard input closes: (that line, its pid), until the block ends."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.drive_server", "--files", str(files), *extra],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -68,14 +70,21 @@ def drive_server(files: int, *extra: str) -> Iterator[Drive]:
     )
     try:
         assert process.stdout is not None
-        line = json.loads(process.stdout.readline())
-        url, access, refresh = line.pop("url"), line.pop("access"), line.pop("refresh")
-        yield Drive(url, access, refresh, line, process.pid)
+        yield json.loads(process.stdout.readline()), process.pid
     finally:
         if process.stdin is not None:
             process.stdin.close()
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def drive_server(files: int, *extra: str) -> Iterator[Drive]:
+    """Serve a sandbox Drive with `files` generated files from another process; `extra` are
+    more `bench.drive_server` arguments (e.g. `--sharing 1000,200`)."""
+    with upstream_process("bench.drive_server", "--files", str(files), *extra) as (line, pid):
+        url, access, refresh = line.pop("url"), line.pop("access"), line.pop("refresh")
+        yield Drive(url, access, refresh, line, pid)
 
 
 def run_json(module: str, *args: str, python: str = sys.executable) -> dict:
@@ -235,3 +244,22 @@ def serve_process(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+async def embedded_runtime(
+    database_url: str, env: Mapping[str, str]
+) -> tuple[Runtime, dict[str, str]]:
+    """A whole Syncline in this process on `database_url`, with upstream settings `env`, and
+    the auth headers of one of its project's users."""
+    signing = generate_signing_key()
+    project = str(uuid.uuid4())
+    settings = Settings(
+        database_url=database_url,
+        project_id=project,
+        signing_public_key=signing.public_pem,
+        secret_key=generate_key(),
+        log_level="warning",
+    )
+    runtime = await build_runtime(settings, embedded=True, env=env)
+    headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
+    return runtime, headers

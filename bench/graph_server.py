@@ -14,22 +14,19 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import random
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 
+from bench.common import upstream_process
 from syncline.sandbox import BackgroundServer
 from syncline.sandbox.msgraph import GraphState, create_graph_app
 
-ROOT = Path(__file__).resolve().parent.parent
 OWNER = "alice@contoso.com"
 SCOPES = ("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All", "GroupMember.Read.All")
 FILES_PER_FOLDER = 50
@@ -129,24 +126,10 @@ class Graph:
 def graph_server(files: int, *extra: str) -> Iterator[Graph]:
     """Serve a sandbox Graph with `files` generated files from another process; `extra` are
     more `bench.graph_server` arguments (e.g. `--files-per-folder`)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.graph_server", "--files", str(files), *extra],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = json.loads(process.stdout.readline())
+    with upstream_process("bench.graph_server", "--files", str(files), *extra) as (line, _):
         keys = ("url", "access", "refresh", "site", "drive")
         url, access, refresh, site, drive = (line.pop(k) for k in keys)
         yield Graph(url, access, refresh, site, drive, line)
-    finally:
-        if process.stdin is not None:
-            process.stdin.close()
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def main() -> None:
