@@ -4,6 +4,7 @@ open each item (permissions, shared-drive members, group members)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -70,6 +71,8 @@ DIRECTORY_PAGE_SIZE = 200
 # admin): the group stays opaque. Other 403s (rate limits) go through `raise_for_drive`.
 NO_DIRECTORY_REASONS = frozenset({"insufficientPermissions", "forbidden", "notAuthorized"})
 DOWNLOAD_FIELDS = "id,name,mimeType,shortcutDetails(targetId,targetMimeType)"
+ROOT_ALIAS = "root"
+"""What Drive accepts for My Drive's folder id."""
 
 # Native Google files have no bytes of their own; Paragon exports them to these formats.
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -359,6 +362,12 @@ class GoogleDriveConnector:
         Raises:
             CursorInvalid: Drive rejected the cursor; a full resync is needed.
         """
+        if self._scope.folder_id == ROOT_ALIAS:
+            # The feed names My Drive by its real id: with the alias, the folder itself would
+            # look out of scope (deleted, then brought back by the next full sync).
+            root = _str(await self._get_file(ROOT_ALIAS, "id"), "id")
+            if root is not None:
+                self._scope = replace(self._scope, folder_id=root)
         token = cursor
         while True:
             body = await self._get(

@@ -10,6 +10,7 @@ from syncline.connectors.base import ConnectorContext
 from syncline.connectors.googledrive import spec
 from syncline.domain.permissions import Access, Grant, Relation
 from syncline.domain.records import ChangePage, ListPage
+from syncline.engine.hierarchy import scope_changes
 from syncline.errors import (
     CursorInvalid,
     NotDownloadable,
@@ -615,6 +616,29 @@ def change(file_id, *, removed=False, **file):
 
 def changes_handler(pages):
     return lambda request: httpx.Response(200, json=pages[request.url.params["pageToken"]])
+
+
+async def test_a_root_alias_scope_takes_my_drives_real_id_before_the_feed(drive):
+    """With `folderId: "root"`, the connector asks Drive for My Drive's real id before reading
+    the feed, so the folder's own change entry (named by that id) stays in scope."""
+
+    def handle(request):
+        if request.url.path == "/drive/v3/files/root":
+            return httpx.Response(200, json={"id": "0ARoot"})
+        return httpx.Response(200, json={**LAST_CHANGES_PAGE, "changes": [change("0ARoot")]})
+
+    connector, requests = drive(handle, {"folderId": "root"})
+
+    [page] = await collect(connector.changes("100"))
+    scoped = await scope_changes(page, connector.scope, _no_folders_known)
+
+    assert ["/drive/v3/files/root", "/drive/v3/changes"] == [r.url.path for r in requests]
+    assert "0ARoot" == connector.scope.folder_id
+    assert (["0ARoot"], []) == ([u.external_id for u in scoped.upserts], scoped.deletions)
+
+
+async def _no_folders_known(ids: object) -> set[str]:
+    return set()
 
 
 async def test_changes_request_tokens_and_all_drives(drive):
