@@ -11,13 +11,12 @@ import argparse
 import asyncio
 import resource
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
 
-from bench.common import embedded_runtime
+from bench.common import embedded_runtime, timed_initial_sync
 from bench.graph_server import SCOPES
 from syncline.sandbox.msgraph import graph_env
 from syncline.wiring import configure_logging
@@ -44,24 +43,8 @@ async def initial(
             },
         )
         assert answer.status_code == 201, answer.text
-        started = time.perf_counter()
-        answer = await api.post(
-            "/api/syncs",
-            headers=headers,
-            json={
-                "integration": "sharepoint",
-                "pipeline": "files",
-                "configuration": {"siteId": site},
-            },
-        )
-        assert answer.status_code == 200, answer.text
-        sync = answer.json()
-        while await runtime.scheduler.tick():
-            await runtime.scheduler.idle()
-        seconds = time.perf_counter() - started
-        status = (await api.get(f"/api/syncs/{sync['id']}", headers=headers)).json()
-        assert status["status"] == "IDLE", status
-        result = {"seconds": seconds, "records": status["summary"]["totalRecords"]}
+        body = {"integration": "sharepoint", "pipeline": "files", "configuration": {"siteId": site}}
+        _, result = await timed_initial_sync(runtime, api, headers, body)
     await runtime.close()
     return result
 

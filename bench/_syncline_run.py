@@ -19,7 +19,7 @@ import httpx
 import orjson
 from sqlalchemy import event
 
-from bench.common import embedded_runtime
+from bench.common import embedded_runtime, timed_initial_sync
 from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.wiring import Runtime, configure_logging
 
@@ -41,22 +41,10 @@ async def initial(
                 "expiresAt": expires,
             },
         )
-        started = time.perf_counter()
-        sync = (
-            await api.post(
-                "/api/syncs",
-                headers=headers,
-                json={"integration": "googledrive", "pipeline": "files"},
-            )
-        ).json()
-        while await runtime.scheduler.tick():
-            await runtime.scheduler.idle()
-        seconds = time.perf_counter() - started
-        status = (await api.get(f"/api/syncs/{sync['id']}", headers=headers)).json()
-        assert status["status"] == "IDLE", status
-        result = {"seconds": seconds, "records": status["summary"]["totalRecords"]}
+        body = {"integration": "googledrive", "pipeline": "files"}
+        sync_id, result = await timed_initial_sync(runtime, api, headers, body)
         if lifecycle:
-            result |= await _later_runs(runtime, api, headers, sync["id"], drive_url)
+            result |= await _later_runs(runtime, api, headers, sync_id, drive_url)
     await runtime.close()
     return result
 

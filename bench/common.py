@@ -247,19 +247,37 @@ def serve_process(
 
 
 async def embedded_runtime(
-    database_url: str, env: Mapping[str, str]
+    database_url: str, env: Mapping[str, str], **settings: Any
 ) -> tuple[Runtime, dict[str, str]]:
-    """A whole Syncline in this process on `database_url`, with upstream settings `env`, and
-    the auth headers of one of its project's users."""
+    """A whole Syncline in this process on `database_url`, with upstream settings `env` (and
+    other `Settings` fields), and the auth headers of user `u` of its project."""
     signing = generate_signing_key()
     project = str(uuid.uuid4())
-    settings = Settings(
+    config = Settings(
         database_url=database_url,
         project_id=project,
         signing_public_key=signing.public_pem,
         secret_key=generate_key(),
         log_level="warning",
+        **settings,
     )
-    runtime = await build_runtime(settings, embedded=True, env=env)
+    runtime = await build_runtime(config, embedded=True, env=env)
     headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
     return runtime, headers
+
+
+async def timed_initial_sync(
+    runtime: Runtime, api: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
+) -> tuple[str, dict[str, float]]:
+    """Enable the sync `body` and run the scheduler until nothing is due: (its id,
+    {seconds, records})."""
+    started = time.perf_counter()
+    answer = await api.post("/api/syncs", headers=headers, json=body)
+    assert answer.status_code == 200, answer.text
+    sync_id = str(answer.json()["id"])
+    while await runtime.scheduler.tick():
+        await runtime.scheduler.idle()
+    seconds = time.perf_counter() - started
+    status = (await api.get(f"/api/syncs/{sync_id}", headers=headers)).json()
+    assert status["status"] == "IDLE", status
+    return sync_id, {"seconds": seconds, "records": status["summary"]["totalRecords"]}

@@ -16,17 +16,19 @@ import random
 import resource
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import drive_server, fresh_database, seed_synced_syncs, table
-from syncline.auth import generate_signing_key
-from syncline.config import Settings
-from syncline.crypto import generate_key
+from bench.common import (
+    drive_server,
+    embedded_runtime,
+    fresh_database,
+    seed_synced_syncs,
+    table,
+)
 from syncline.domain.syncs import Sync
 from syncline.sandbox.googledrive.settings import googledrive_env
-from syncline.wiring import build_runtime, configure_logging, utcnow
+from syncline.wiring import configure_logging, utcnow
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -37,19 +39,11 @@ def _quantile(values: list[float], q: float) -> float:
 async def measure(
     url: str, drive: str, access: str, refresh: str, syncs: int, seconds: float, concurrency: int
 ) -> dict[str, float]:
-    signing = generate_signing_key()
-    project = str(uuid.uuid4())
-    settings = Settings(
-        database_url=url,
-        project_id=project,
-        signing_public_key=signing.public_pem,
-        secret_key=generate_key(),
-        worker_concurrency=concurrency,
-        scheduler_poll_seconds=0.2,
-        log_level="warning",
+    runtime, _ = await embedded_runtime(
+        url, googledrive_env(drive), worker_concurrency=concurrency, scheduler_poll_seconds=0.2
     )
-    env = googledrive_env(drive)
-    runtime = await build_runtime(settings, embedded=True, env=env)
+    project = runtime.settings.project_id
+    assert project is not None
     store = runtime.store
     started_seed = time.perf_counter()
     await seed_synced_syncs(runtime, project, drive, access, refresh, syncs)
