@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -31,6 +31,7 @@ from syncline.sandbox.googledrive.reports_api import ReportsApi
 from syncline.sandbox.googledrive.state import OAUTH_PATHS, DriveState
 from syncline.sandbox.kit.faults import Fault
 from syncline.sandbox.kit.instrument import Answer, Instrumented, bearer
+from syncline.sandbox.kit.oauth import redirect_with_code
 
 __all__ = ["create_drive_app"]
 
@@ -102,11 +103,7 @@ class _OAuth:
             code_challenge=params.get("code_challenge"),
             code_challenge_method=method or ("plain" if "code_challenge" in params else None),
         )
-        answer = {"code": code, "scope": " ".join(scopes)}
-        if "state" in params:
-            answer["state"] = params["state"]
-        separator = "&" if "?" in redirect_uri else "?"
-        return RedirectResponse(redirect_uri + separator + urlencode(answer), 302)
+        return redirect_with_code(redirect_uri, params, {"code": code, "scope": " ".join(scopes)})
 
 
 def _basic_auth(request: Request) -> tuple[str, str] | None:

@@ -91,14 +91,19 @@ class _Control:
             return _problem(f"no sandbox {name!r}; there are: {known}", 404)
         return self.providers[name]
 
-    def _find(self, provider: FileControl, ref: str) -> ControlledFile | Response:
+    def _target(self, request: Request) -> tuple[FileControl, ControlledFile] | Response:
+        """The provider and the file (by id, else by name) a request names."""
+        provider = self._provider(request)
+        if isinstance(provider, Response):
+            return provider
+        ref = request.path_params["ref"]
         files = [f for f in provider.files() if not f.is_folder]
         named = [f for f in files if f.id == ref] or [f for f in files if f.name == ref]
         if not named:
             return _problem(f"no file named {ref!r}; `syncline sandbox list` shows them", 404)
         if len(named) > 1:
             return _problem(f"{len(named)} files are named {ref!r}; give one's id instead", 409)
-        return named[0]
+        return provider, named[0]
 
     async def _body(self, request: Request) -> dict[str, object] | Response:
         try:
@@ -131,12 +136,10 @@ class _Control:
         return _json({"id": provider.add(name, content.encode()), "name": name}, 201)
 
     async def edit(self, request: Request) -> Response:
-        provider = self._provider(request)
-        if isinstance(provider, Response):
-            return provider
-        found = self._find(provider, request.path_params["ref"])
-        if isinstance(found, Response):
-            return found
+        target = self._target(request)
+        if isinstance(target, Response):
+            return target
+        provider, found = target
         body = await self._body(request)
         if isinstance(body, Response):
             return body
@@ -149,11 +152,9 @@ class _Control:
         return _json({"id": found.id, "name": name or found.name})
 
     async def delete(self, request: Request) -> Response:
-        provider = self._provider(request)
-        if isinstance(provider, Response):
-            return provider
-        found = self._find(provider, request.path_params["ref"])
-        if isinstance(found, Response):
-            return found
+        target = self._target(request)
+        if isinstance(target, Response):
+            return target
+        provider, found = target
         provider.delete(found.id)
         return _json({"id": found.id, "name": found.name})

@@ -19,10 +19,20 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlencode
+
+from starlette.responses import RedirectResponse
 
 from syncline.types import JSONObject
 
-__all__ = ["SANDBOX_CLIENT_ID", "SANDBOX_CLIENT_SECRET", "Dialect", "Grants", "OAuthFailure"]
+__all__ = [
+    "SANDBOX_CLIENT_ID",
+    "SANDBOX_CLIENT_SECRET",
+    "Dialect",
+    "Grants",
+    "OAuthFailure",
+    "redirect_with_code",
+]
 
 SANDBOX_CLIENT_ID = "sandbox-client"
 SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the fakes' well-known test secret
@@ -214,6 +224,17 @@ class Grants:
 
     def _new_refresh_token(self) -> str:
         return self.dialect.refresh_prefix + secrets.token_urlsafe(32)
+
+
+def redirect_with_code(
+    redirect_uri: str, params: Mapping[str, str], answer: dict[str, str]
+) -> RedirectResponse:
+    """Back to the client after consent: `answer` (the code, and what else the provider sends)
+    and the request's `state`, in the redirect URI's query."""
+    if "state" in params:
+        answer = {**answer, "state": params["state"]}
+    separator = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(redirect_uri + separator + urlencode(answer), 302)
 
 
 def _verifies(code: _Code, verifier: str | None) -> bool:

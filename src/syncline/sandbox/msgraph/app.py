@@ -4,17 +4,18 @@ v1.0, and the download host; faults, latency and traffic recording on every path
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from syncline.sandbox.kit.faults import Fault
 from syncline.sandbox.kit.instrument import Answer, Instrumented, bearer
+from syncline.sandbox.kit.oauth import redirect_with_code
 from syncline.sandbox.msgraph.api import GraphApi
 from syncline.sandbox.msgraph.errors import GraphError, graph_error, json_response
 from syncline.sandbox.msgraph.state import GraphState
@@ -50,11 +51,7 @@ def create_graph_app(state: GraphState) -> ASGIApp:
             code_challenge=params.get("code_challenge"),
             code_challenge_method=params.get("code_challenge_method"),
         )
-        answer = {"code": code}
-        if "state" in params:
-            answer["state"] = params["state"]
-        separator = "&" if "?" in redirect_uri else "?"
-        return RedirectResponse(redirect_uri + separator + urlencode(answer), 302)
+        return redirect_with_code(redirect_uri, params, {"code": code})
 
     async def render(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, GraphError)
