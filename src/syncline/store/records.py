@@ -55,7 +55,11 @@ _INSERT_RECORDS = (
     "INSERT INTO records (seq, external_id, hash, deleted, is_folder, generation, changed_at_ms,"
     " data, access_hash, sync_id, record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_INSERT_NEW_RECORDS = _INSERT_RECORDS + " ON CONFLICT (sync_id, record_id) DO NOTHING"
+_RECORD_KEY = ("sync_id", "record_id")
+_RECORD_COLUMNS = (
+    "seq", "external_id", "hash", "deleted", "is_folder", "generation", "changed_at_ms", "data",
+    "access_hash", "sync_id", "record_id",
+)  # fmt: skip
 _UPDATE_RECORDS = (
     "UPDATE records SET seq = ?, external_id = ?, hash = ?, deleted = ?, is_folder = ?,"
     " generation = ?, changed_at_ms = ?, data = ?, access_hash = ?"
@@ -330,8 +334,9 @@ class RecordStore:
                 )
             added = 0
             if rows:
-                result = await conn.exec_driver_sql(self.db.native(_INSERT_NEW_RECORDS), rows)
-                added = result.rowcount
+                added = await self.db.bulk_insert(
+                    conn, "records", _RECORD_COLUMNS, rows, skip_conflicts_on=_RECORD_KEY
+                )
                 first = seq - len(rows) + 1
                 if added == len(rows):  # every new sequence number is live: count by arithmetic
                     await self._add_to_blocks(conn, sync_id, _block_spans(first, seq))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -173,20 +174,31 @@ records = Table(
     Index(None, "sync_id", "seq", unique=True),
 )
 
-# Who may open what, as relationship tuples `object#relation@subject` (OpenFGA's shape), per
-# sync. Objects: files and folders by record id, shared drives by drive id, groups by email.
-# Subjects: `user:<email>`, `user:*`, `domain:<domain>`, `group:<email>` (its members), and for
-# `parent` tuples `folder:<record id>` or `drive:<drive id>`.
+# Who may open what, as relationship tuples `object#relation@subject` (OpenFGA's shape). Both
+# ends are keys of `permission_keys`: a tuple is three integers (see store/permissions.py). The
+# keys are numbered per database, each sync's own, so the tuples need no sync column.
+permission_keys = Table(
+    "permission_keys",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("sync_id", ID, nullable=False),
+    # file, folder, drive, group (objects); user, domain, group, folder, drive (subjects).
+    Column("type", String(16), nullable=False),
+    # A record id, drive id, email, domain, or `*` (anyone with the link).
+    Column("name", String(320), nullable=False),
+    Index(None, "sync_id", "name", "type", unique=True),
+)
+
 permission_tuples = Table(
     "permission_tuples",
     metadata,
-    Column("sync_id", ID, primary_key=True),
-    Column("object_id", String(320), primary_key=True),
-    Column("relation", String(16), primary_key=True),
-    Column("subject", String(400), primary_key=True),
-    Column("object_type", String(16), nullable=False),
+    Column("object", BigInteger, primary_key=True),
+    Column("relation", SmallInteger, primary_key=True),
+    Column("subject", BigInteger, primary_key=True),
     # Reverse walks: a user's groups, a folder's children, the objects a subject holds.
-    Index(None, "sync_id", "subject", "relation"),
+    Index(None, "subject", "relation", "object"),
     # SQLite: the rows live in the primary-key B-tree itself, one B-tree fewer to write.
     sqlite_with_rowid=False,
 )
