@@ -3,7 +3,9 @@
 `initial`: enable a sync and time it to sync_complete; prints {seconds, records, rss_mb}.
 `lifecycle`: the initial sync, then an incremental with no change, an incremental after 1% of
 the files changed, and a full sync after 1% vanished; prints the time and the SQL statements of
-each, and the peak RSS.
+each, and the peak RSS. With `--receiver`, the dispatcher runs during the 1% incremental and
+`changed_webhooks_s` is when the last of its `record_updated` events reached that receiver,
+counted from the trigger.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import resource
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -21,13 +24,27 @@ from sqlalchemy import event
 
 from bench.common import embedded_runtime, timed_initial_sync
 from syncline.sandbox.googledrive.settings import googledrive_env
+from syncline.webhooks.signing import generate_secret
 from syncline.wiring import Runtime, configure_logging
 
 
 async def initial(
-    database_url: str, drive_url: str, access: str, refresh: str, *, lifecycle: bool = False
+    database_url: str,
+    drive_url: str,
+    access: str,
+    refresh: str,
+    *,
+    lifecycle: bool = False,
+    receiver: str | None = None,
 ) -> dict[str, float]:
-    runtime, headers = await embedded_runtime(database_url, googledrive_env(drive_url))
+    hooks: dict[str, object] = {}
+    if receiver is not None:
+        hooks = {
+            "webhook_url": f"{receiver}/hooks",
+            "webhook_secret": generate_secret(),
+            "allow_private_webhooks": True,  # the receiver is on 127.0.0.1
+        }
+    runtime, headers = await embedded_runtime(database_url, googledrive_env(drive_url), **hooks)
     transport = httpx.ASGITransport(app=runtime.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://syncline") as api:
         expires = (datetime.now(UTC) + timedelta(hours=12)).isoformat()
@@ -44,13 +61,18 @@ async def initial(
         body = {"integration": "googledrive", "pipeline": "files"}
         sync_id, result = await timed_initial_sync(runtime, api, headers, body)
         if lifecycle:
-            result |= await _later_runs(runtime, api, headers, sync_id, drive_url)
+            result |= await _later_runs(runtime, api, headers, sync_id, drive_url, receiver)
     await runtime.close()
     return result
 
 
 async def _later_runs(
-    runtime: Runtime, api: httpx.AsyncClient, headers: dict[str, str], sid: str, drive_url: str
+    runtime: Runtime,
+    api: httpx.AsyncClient,
+    headers: dict[str, str],
+    sid: str,
+    drive_url: str,
+    receiver: str | None,
 ) -> dict[str, float]:
     statements = 0
 
@@ -76,7 +98,10 @@ async def _later_runs(
     await run("incremental", "idle_incremental")
     async with httpx.AsyncClient() as drive:
         await drive.post(f"{drive_url}/_bench/mutate", params={"update": one_percent})
-    await run("incremental", "changed_incremental")
+    if receiver is None:
+        await run("incremental", "changed_incremental")
+    else:
+        out |= await _delivered(runtime, receiver, one_percent, run)
     async with httpx.AsyncClient() as drive:
         await drive.post(f"{drive_url}/_bench/mutate", params={"vanish": one_percent})
     await run("full", "full")
@@ -84,6 +109,34 @@ async def _later_runs(
     out["changed"] = one_percent
     out["active_after"] = status["summary"]["totalActiveRecords"]
     return out
+
+
+async def _delivered(
+    runtime: Runtime, receiver: str, changes: int, run: Callable[[str, str], Awaitable[None]]
+) -> dict[str, float]:
+    """The 1% incremental with the dispatcher delivering beside it: how long from the trigger
+    until the last `record_updated` event arrived at the receiver."""
+    async with httpx.AsyncClient() as client:
+        await client.get(f"{receiver}/stats")  # forget what came before
+        stop = asyncio.Event()
+        dispatcher = asyncio.create_task(runtime.dispatcher.run(stop))
+        triggered = time.time()
+        await run("incremental", "changed_incremental")
+        seen: dict[str, int] = {}
+        arrived: dict[str, float] = {}
+        deadline = time.monotonic() + 120
+        while seen.get("record_updated", 0) < changes and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            stats = (await client.get(f"{receiver}/stats")).json()
+            for event, n in stats["counts"].items():
+                seen[event] = seen.get(event, 0) + n
+            arrived |= stats["last"]
+        stop.set()
+        await dispatcher
+    return {
+        "changed_webhooks": seen.get("record_updated", 0),
+        "changed_webhooks_s": arrived.get("record_updated", float("nan")) - triggered,
+    }
 
 
 def main() -> None:
@@ -94,9 +147,17 @@ def main() -> None:
     parser.add_argument("--drive", required=True)
     parser.add_argument("--access", required=True)
     parser.add_argument("--refresh", required=True)
+    parser.add_argument("--receiver", help="a bench.receiver URL: time the 1% run's webhooks")
     args = parser.parse_args()
     result = asyncio.run(
-        initial(args.db, args.drive, args.access, args.refresh, lifecycle=args.mode == "lifecycle")
+        initial(
+            args.db,
+            args.drive,
+            args.access,
+            args.refresh,
+            lifecycle=args.mode == "lifecycle",
+            receiver=args.receiver,
+        )
     )
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sys.stdout.write(orjson.dumps(result).decode() + "\n")

@@ -98,11 +98,11 @@ def run_json(module: str, *args: str, python: str = sys.executable) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def syncline_run(mode: str, database_url: str, drive: Drive) -> dict:
-    """One `bench._syncline_run` measurement in a fresh process."""
+def syncline_run(mode: str, database_url: str, drive: Drive, *extra: str) -> dict:
+    """One `bench._syncline_run` measurement in a fresh process (`extra`: more arguments)."""
     return run_json(
         "bench._syncline_run", mode, "--db", database_url, "--drive", drive.url,
-        "--access", drive.access, "--refresh", drive.refresh,
+        "--access", drive.access, "--refresh", drive.refresh, *extra,
     )  # fmt: skip
 
 
@@ -262,6 +262,7 @@ async def embedded_runtime(
         **settings,
     )
     runtime = await build_runtime(config, embedded=True, env=env)
+    runtime.runner.workers.start()  # as `syncline serve` does
     headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
     return runtime, headers
 

@@ -6,7 +6,8 @@ For each database: the initial sync, then an incremental with nothing changed up
 time and SQL statement count show it costs O(1), not O(records)), an incremental after 1% of
 the files changed, and a full sync after 1% vanished silently. dlt (its own virtualenv) loads
 the same listing, then merges the same 1% of changed files read from the same changes feed.
-Each run gets its own freshly generated Drive and database.
+Each run gets its own freshly generated Drive and database. The 1% incremental's webhooks go to
+a receiver in another process: "webhooks s" is when the last of them arrived, from the trigger.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from bench.common import dlt_load, drive_server, fresh_database, median, syncline_run, table
+from bench.common import (
+    dlt_load,
+    drive_server,
+    fresh_database,
+    median,
+    syncline_run,
+    table,
+    upstream_process,
+)
 from bench.dlt_env import dlt_python
 
 
@@ -34,6 +43,7 @@ def main() -> None:
             "idle SQL",
             "1% incr. s",
             "1% SQL",
+            "webhooks s",
             "full 1% gone s",
             "peak RSS MB",
         ]
@@ -42,9 +52,11 @@ def main() -> None:
     for kind in args.db.split(","):
         runs = []
         for i in range(args.runs):
-            with drive_server(args.files) as drive:
+            with drive_server(args.files) as drive, upstream_process("bench.receiver") as hooks:
                 url = fresh_database(kind, tmp, f"incr_{i}")
-                runs.append(syncline_run("lifecycle", url, drive))
+                runs.append(syncline_run("lifecycle", url, drive, "--receiver", hooks[0]["url"]))
+            changed = max(1, args.files // 100)
+            assert all(r["changed_webhooks"] == changed for r in runs), runs
         one_percent[f"syncline {kind}"] = median([r["changed_incremental_s"] for r in runs])
         rows.append(
             [
@@ -53,6 +65,7 @@ def main() -> None:
                 f"{median([r['idle_incremental_sql'] for r in runs]):.0f}",
                 f"{one_percent[f'syncline {kind}']:.3f}",
                 f"{median([r['changed_incremental_sql'] for r in runs]):.0f}",
+                f"{median([r['changed_webhooks_s'] for r in runs]):.2f}",
                 f"{median([r['full_s'] for r in runs]):.2f}",
                 f"{median([r['rss_mb'] for r in runs]):.0f}",
             ]
@@ -75,6 +88,7 @@ def main() -> None:
                     "",
                     "",
                     f"{one_percent[f'dlt {destination}']:.3f}",
+                    "",
                     "",
                     "",
                     "",

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     full_sync_interval: str = "24h"
     max_delete_fraction: float = Field(default=0.5, gt=0, le=1)
     worker_concurrency: int = Field(default=8, ge=1, le=1000)
+    parse_processes: int | None = Field(default=None, ge=0, le=64)
+    """Processes that parse and prepare listing pages beside the event loop; 0: none (all in
+    the event loop's process); unset: one per core beyond the first, at most 8."""
     webhook_concurrency: int = Field(default=16, ge=1, le=1000)
     scheduler_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     lease_seconds: float = Field(default=60.0, ge=2, le=3600)

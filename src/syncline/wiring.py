@@ -32,6 +32,7 @@ from syncline.crypto import SecretBox, generate_key
 from syncline.domain.cursors import CursorCodec
 from syncline.domain.fairness import RunCaps
 from syncline.domain.projects import Project
+from syncline.engine.offload import PageWorkers, default_processes
 from syncline.engine.runner import EngineSettings, SyncRunner
 from syncline.errors import ConfigError
 from syncline.permissions.evaluator import Evaluator
@@ -152,6 +153,7 @@ class Runtime:
     app: FastAPI
 
     async def close(self) -> None:
+        self.runner.workers.close()
         await self.http.aclose()
         await self.db.dispose()
 
@@ -196,7 +198,9 @@ async def build_runtime(
         max_delete_fraction=settings.max_delete_fraction,
         membership_refresh=settings.membership_max_age,
     )
-    runner = SyncRunner(store, registry, credentials, clock, engine_settings)
+    processes = settings.parse_processes
+    workers = PageWorkers(default_processes() if processes is None else processes)
+    runner = SyncRunner(store, registry, credentials, clock, engine_settings, workers)
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     scheduler = Scheduler(
         store,
@@ -405,6 +409,7 @@ async def serve(
     next); `on_ready` is called once it accepts requests.
     """
     runtime = await build_runtime(settings, embedded=True, env=env)
+    runtime.runner.workers.start()
     if greet is not None:
         greet(await runtime.store.list_projects())
     await warn_about_webhooks(runtime.store, runtime.dispatcher.destinations)
@@ -442,6 +447,7 @@ async def worker(settings: Settings, *, env: Mapping[str, str] | None = None) ->
     """`syncline worker`: runs due syncs and delivers webhooks, beside any number of others."""
     _require_shared_database(settings, "worker")
     runtime = await build_runtime(settings, embedded=False, env=env)
+    runtime.runner.workers.start()
     await warn_about_webhooks(runtime.store, runtime.dispatcher.destinations)
     _freeze_heap()
     stop = asyncio.Event()

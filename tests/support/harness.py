@@ -178,7 +178,9 @@ async def harness(
             webhook_url=f"{receiver_server.url}/webhooks" if webhook else None,
             webhook_secret=secret if webhook else None,
             secret_key=generate_key(),
-            **settings,
+            # Pages are parsed in the test's own process unless a test asks for workers: a
+            # spawned pool per harness would cost each test a second of start-up.
+            **{"parse_processes": 0, **settings},
         )
         clock = Clock()
         runtime = await build_runtime(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -31,6 +32,19 @@ class Upsert:
 
 
 @dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A page's items still as the upstream sent them, with the pure function that reads them.
+
+    The engine calls `parse(body)` off the event loop, in a worker process, so `parse` must be
+    a module-level function (it is pickled by name) that needs nothing but the bytes: no
+    request, no connector state.
+    """
+
+    parse: Callable[[bytes], list[Upsert]]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class ListPage:
     """One page of a full listing, and where to resume after it (None: the listing is finished)."""
 
@@ -38,6 +52,15 @@ class ListPage:
     checkpoint: JSONObject | None
     complete: bool = True
     """False when the upstream said this listing may be missing items (Drive `incompleteSearch`)."""
+    unparsed: Unparsed | None = None
+    """More items of the page, for the engine to parse (a connector gives `items`, this, or
+    both: `items` first)."""
+
+    def parsed(self) -> list[Upsert]:
+        """Every item of the page, parsing `unparsed` here (the engine does it elsewhere)."""
+        if self.unparsed is None:
+            return self.items
+        return [*self.items, *self.unparsed.parse(self.unparsed.body)]
 
 
 @dataclass(frozen=True, slots=True)

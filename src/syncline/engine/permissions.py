@@ -19,6 +19,7 @@ from syncline.domain.permissions import Relation
 from syncline.domain.records import Upsert
 from syncline.errors import UpstreamAuthError, UpstreamError, UpstreamNotFound
 from syncline.store.permissions import PermissionStore
+from syncline.store.prepared import PreparedPage
 from syncline.types import JSONObject
 
 __all__ = ["MAX_GROUPS", "MembershipScan"]
@@ -55,6 +56,11 @@ class MembershipScan:
             for grant in access.grants:
                 if grant.subject.startswith("group:"):
                     self.groups.add(grant.subject[6:])
+
+    def observe_prepared(self, page: PreparedPage) -> None:
+        """`observe`, for a page the workers prepared (which noted its drives and groups)."""
+        self.containers.update(page.containers)
+        self.groups.update(page.groups)
 
     def containers_changed(self, ids: Iterable[str]) -> None:
         self.changed.update(ids)

@@ -24,6 +24,7 @@ from syncline.domain.records import RecordCounts
 from syncline.domain.retry import INLINE_RETRY, SYNC_RETRY, RetryPolicy
 from syncline.domain.syncs import Sync, SyncStatus, SyncType, next_run_type
 from syncline.engine.hierarchy import FolderReader, flat_changes, scope_changes
+from syncline.engine.offload import PageWorkers
 from syncline.engine.outcome import classify
 from syncline.engine.permissions import MembershipScan
 from syncline.engine.prefetch import prefetch
@@ -90,8 +91,11 @@ class SyncRunner:
         credentials: CredentialService,
         clock: Callable[[], datetime],
         settings: EngineSettings | None = None,
+        workers: PageWorkers | None = None,
     ) -> None:
         self._store = store
+        self.workers = workers or PageWorkers(0)
+        """Where listing pages are parsed and prepared (in-process when it has no processes)."""
         self._registry = registry
         self._credentials = credentials
         self._clock = clock
@@ -288,16 +292,19 @@ class SyncRunner:
         counts = RecordCounts()
         complete = bool(state.get("complete", True))
         resume = state.get("connector")
-        pages = prefetch(connector.list_all(resume if isinstance(resume, dict) else None))
+        listing = connector.list_all(resume if isinstance(resume, dict) else None)
+        # Two pages read ahead: the workers prepare them while this one commits.
+        pages = prefetch(self.workers.pipeline(sync.id, listing), depth=2)
         try:
             async with contextlib.aclosing(pages):
-                async for page in pages:
+                async for page, preparing in pages:
+                    prepared = await preparing
                     complete = complete and page.complete
-                    scan.observe(page.items)
+                    scan.observe_prepared(prepared)
                     counts += await self._store.commit_page(
                         run,
                         self._clock(),
-                        upserts=page.items,
+                        upserts=prepared,
                         progress=Progress(
                             cursor=cursor,
                             checkpoint={"connector": page.checkpoint, "complete": complete},

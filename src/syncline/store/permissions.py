@@ -186,17 +186,18 @@ async def write_access(
     conn: AsyncConnection,
     db: Database,
     sync_id: str,
-    items: Sequence[tuple[str, Upsert]],
+    items: Sequence[tuple[str, Sequence[tuple[Key, int, Key]]]],
     *,
     replace: bool,
 ) -> None:
-    """Write the tuples of these (record id, item) pairs, inside the caller's transaction.
+    """Write the tuples of these (record id, its `item_tuples`) pairs, inside the caller's
+    transaction.
 
-    `replace` first drops what the items had (a changed item); a first listing skips that.
+    `replace` first drops what the records had (a changed item); a first listing skips that.
     """
     if replace:
-        await drop_access(conn, db, sync_id, [rid for rid, item in items if item.access])
-    rows = [row for rid, item in items for row in item_tuples(sync_id, rid, item)]
+        await drop_access(conn, db, sync_id, [rid for rid, _tuples in items])
+    rows = [row for _rid, tuples in items for row in tuples]
     if rows:
         # A page's new keys get one run of consecutive ids: its tuples land side by side.
         ids = await _intern(

@@ -13,14 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from syncline.domain.events import WebhookEvent
 from syncline.domain.ids import record_id
 from syncline.domain.notifications import Notice, iso, record_notice
-from syncline.domain.records import RecordCounts, Upsert, record_hash
+from syncline.domain.records import RecordCounts, Upsert
 from syncline.errors import LeaseLost
 from syncline.store.database import Database, atomic
 from syncline.store.outbox import add_outbox
-from syncline.store.permissions import access_digest, drop_access, write_access
+from syncline.store.permissions import Key, drop_access, write_access
+from syncline.store.prepared import PreparedItem, PreparedPage, prepare
 from syncline.store.shapes import LiveRecord, Progress, RecordPage, RunWrite, columns, dumps
 from syncline.store.tables import records, syncs
-from syncline.types import JSONObject
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -42,12 +42,12 @@ def _tombstone(rid: str, external_id: str, at: _WriteTime) -> str:
     return dumps({"id": rid, "externalId": external_id, "deleted": True, "syncedAt": at.iso})
 
 
-def _record_json(rid: str, data: JSONObject, at: _WriteTime) -> str:
+def _record_json(rid: str, fields: str, at: _WriteTime) -> str:
     """The stored record: `id` first, the connector's fields in its order, then `syncedAt`."""
     synced = '"syncedAt":"' + at.iso + '"}'
-    if not data:
+    if not fields:
         return '{"id":"' + rid + '",' + synced
-    return '{"id":"' + rid + '",' + dumps(data)[1:-1] + "," + synced
+    return '{"id":"' + rid + '",' + fields + "," + synced
 
 
 # Both statements take the same tuple: the columns, then the key (sync_id, record_id).
@@ -103,27 +103,21 @@ def _block_spans(first: int, last: int) -> dict[int, int]:
 
 
 def _record_row(
-    sync_id: str,
-    rid: str,
-    item: Upsert,
-    digest: str,
-    access: str | None,
-    seq: int,
-    generation: int,
-    at: _WriteTime,
+    sync_id: str, item: PreparedItem, seq: int, generation: int, at: _WriteTime
 ) -> tuple[object, ...]:
     """A live record as the tuple `_INSERT_RECORDS` and `_UPDATE_RECORDS` take."""
-    data = _record_json(rid, item.data, at)
+    rid = item.record_id
+    data = _record_json(rid, item.fields, at)
     return (
         seq,
         item.external_id,
-        digest,
+        item.hash,
         False,
         item.is_folder,
         generation,
         at.ms,
         data,
-        access,
+        item.access_hash,
         sync_id,
         rid,
     )
@@ -147,31 +141,30 @@ class RecordStore:
         run: RunWrite,
         now: datetime,
         *,
-        upserts: Sequence[Upsert],
+        upserts: Sequence[Upsert] | PreparedPage,
         deletions: Iterable[str] = (),
         progress: Progress,
     ) -> RecordCounts:
         """Apply one upstream page in one transaction: records, their webhooks, the run's progress.
 
+        `upserts` may come already prepared (`store.prepared`, built off the event loop).
         Unchanged records cost no write beyond the generation stamp of a full listing. `progress`
         holds the sync columns that move with the page (checkpoint or cursor); the write is
         refused with `LeaseLost` if another worker took the sync over.
         """
         sync_id = run.sync.id
-        latest: dict[str, Upsert] = {}
-        for item in upserts:
-            latest[item.external_id] = item  # an upstream page may repeat an item: last wins
-        gone = {ext for ext in deletions if ext not in latest}
-        ids = {ext: record_id(sync_id, ext) for ext in (*latest, *gone)}
+        page = upserts if isinstance(upserts, PreparedPage) else prepare(sync_id, upserts)
+        latest = {item.external_id: item for item in page.items}
+        gone = {ext: record_id(sync_id, ext) for ext in deletions if ext not in latest}
         at = _WriteTime.of(now)
 
         if run.initial and not gone:
-            return await self._insert_page(run, now, list(latest.values()), progress)
+            return await self._insert_page(run, now, page, progress)
         async with self.db.write() as conn:
             seq, total, active = await self._claim_page(conn, run, now)
             first_seq = seq + 1
             existing: dict[str, tuple[str, bool, int, int, str | None]] = {}
-            wanted = list(ids.values())
+            wanted = [item.record_id for item in page.items] + list(gone.values())
             for start in range(0, len(wanted), 900):
                 chunk = wanted[start : start + 900]
                 rows = await conn.execute(
@@ -193,25 +186,24 @@ class RecordStore:
             changes: list[tuple[object, ...]] = []
             stamps: list[str] = []
             access_only: list[tuple[object, ...]] = []
-            retuple: list[tuple[str, Upsert]] = []
+            retuple: list[tuple[str, Sequence[tuple[Key, int, Key]]]] = []
             dropped: list[str] = []
             notices: list[Notice] = []
             created = updated = deleted = 0
-            for ext, item in latest.items():
-                rid = ids[ext]
-                digest = record_hash(item.data)
-                access = access_digest(item)
+            for item in page.items:
+                rid = item.record_id
+                access = item.access_hash
                 known = existing.get(rid)
                 if access is not None and (known is None or known[1] or known[4] != access):
-                    retuple.append((rid, item))
-                if known is not None and known[0] == digest and not known[1]:
+                    retuple.append((rid, item.tuples))
+                if known is not None and known[0] == item.hash and not known[1]:
                     if access is not None and known[4] != access:
                         access_only.append((access, run.generation, sync_id, rid))
                     elif known[2] != run.generation:
                         stamps.append(rid)
                     continue
                 seq += 1
-                row = _record_row(sync_id, rid, item, digest, access, seq, run.generation, at)
+                row = _record_row(sync_id, item, seq, run.generation, at)
                 if known is None:
                     inserts.append(row)
                     total += 1
@@ -229,8 +221,7 @@ class RecordStore:
                     event = WebhookEvent.RECORD_UPDATED
                 if not run.initial:
                     notices.append(record_notice(event, rid, run.sync.pipeline))
-            for ext in gone:
-                rid = ids[ext]
+            for ext, rid in gone.items():
                 known = existing.get(rid)
                 if known is None or known[1]:
                     continue
@@ -263,7 +254,7 @@ class RecordStore:
             await self._count_blocks(conn, sync_id, moved, first_seq, seq)
             await self._advance(conn, sync_id, seq, total, active, progress)
             await add_outbox(conn, run.sync, notices, now)
-        return RecordCounts(created, updated, deleted, processed=len(latest) + len(gone))
+        return RecordCounts(created, updated, deleted, processed=len(page.items) + len(gone))
 
     async def _add_to_blocks(
         self, conn: AsyncConnection, sync_id: str, deltas: dict[int, int]
@@ -307,7 +298,7 @@ class RecordStore:
             )
 
     async def _insert_page(
-        self, run: RunWrite, now: datetime, items: list[Upsert], progress: Progress
+        self, run: RunWrite, now: datetime, page: PreparedPage, progress: Progress
     ) -> RecordCounts:
         """The initial listing's fast path: insert the page, skipping records already held.
 
@@ -320,31 +311,30 @@ class RecordStore:
         at = _WriteTime.of(now)
         async with self.db.write() as conn:
             seq, total, active = await self._claim_page(conn, run, now)
-            rows = []
-            with_access: list[tuple[str, Upsert]] = []
-            for item in items:
-                rid = record_id(sync_id, item.external_id)
-                seq += 1
-                digest = record_hash(item.data)
-                access = access_digest(item)
-                if access is not None:
-                    with_access.append((rid, item))
-                rows.append(
-                    _record_row(sync_id, rid, item, digest, access, seq, run.generation, at)
-                )
+            first = seq + 1
+            rows = [
+                _record_row(sync_id, item, n, run.generation, at)
+                for n, item in enumerate(page.items, start=first)
+            ]
+            seq += len(rows)
             added = 0
             if rows:
                 added = await self.db.bulk_insert(
                     conn, "records", _RECORD_COLUMNS, rows, skip_conflicts_on=_RECORD_KEY
                 )
-                first = seq - len(rows) + 1
                 if added == len(rows):  # every new sequence number is live: count by arithmetic
                     await self._add_to_blocks(conn, sync_id, _block_spans(first, seq))
                 else:
                     await self._count_blocks(conn, sync_id, [], first, seq)
-                await write_access(conn, self.db, sync_id, with_access, replace=False)
+                await write_access(
+                    conn,
+                    self.db,
+                    sync_id,
+                    [(i.record_id, i.tuples) for i in page.items if i.access_hash is not None],
+                    replace=False,
+                )
             await self._advance(conn, sync_id, seq, total + added, active + added, progress)
-        return RecordCounts(created=added, processed=len(items))
+        return RecordCounts(created=added, processed=len(page.items))
 
     async def _claim_page(
         self, conn: AsyncConnection, run: RunWrite, now: datetime

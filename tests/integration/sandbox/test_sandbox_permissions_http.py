@@ -35,7 +35,7 @@ def connector(state, server, http, scopes=(DRIVE_SCOPE,), configuration=None):
 
 
 async def listed(drive):
-    return {item.external_id: item async for page in drive.list_all(None) for item in page.items}
+    return {item.external_id: item async for page in drive.list_all(None) for item in page.parsed()}
 
 
 async def test_folder_share_reaches_the_child_through_its_parent(state, server, http):

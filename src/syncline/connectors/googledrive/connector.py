@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
 import httpx
+import msgspec
 import orjson
 from pydantic import BaseModel
 
@@ -41,7 +42,7 @@ from syncline.connectors.googledrive.permissions import (
 )
 from syncline.connectors.http import map_transport_errors
 from syncline.domain.permissions import Access, Grant
-from syncline.domain.records import ChangePage, ListPage, Upsert
+from syncline.domain.records import ChangePage, ListPage, Unparsed, Upsert
 from syncline.errors import (
     CursorInvalid,
     NotDownloadable,
@@ -50,7 +51,7 @@ from syncline.errors import (
 )
 from syncline.types import JSON, Checkpoint, JSONObject
 
-__all__ = ["GoogleDriveConnector", "spec"]
+__all__ = ["GoogleDriveConnector", "parse_listing", "spec"]
 
 PAGE_SIZE = 1000
 FILE_IDS_PER_PAGE = 50
@@ -122,6 +123,52 @@ def _json_object(response: httpx.Response) -> JSONObject:
             "Google Drive sent JSON that is not an object", status_code=response.status_code
         )
     return body
+
+
+class _ListingHead(msgspec.Struct):
+    """What the connector itself reads of a listing page; the files are left to `parse_listing`."""
+
+    nextPageToken: str | None = None  # noqa: N815 - Drive's field names
+    incompleteSearch: bool | None = None  # noqa: N815
+
+
+_HEAD = msgspec.json.Decoder(_ListingHead)
+_SHARED_DRIVE_ITEM = b'"driveId"'
+"""In a listing page's bytes: some item is in a shared drive (a false positive, such as a file
+named so, only costs the page being parsed in the event loop's process)."""
+
+
+def _listing_head(response: httpx.Response) -> JSONObject:
+    """A `files.list` page's token and completeness, read without building its files (the
+    decoder still checks that the whole body is JSON)."""
+    try:
+        head = _HEAD.decode(response.content)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        raise UpstreamResponseError(
+            f"Google Drive sent a listing page that does not parse: {exc}",
+            status_code=response.status_code,
+        ) from exc
+    return {"nextPageToken": head.nextPageToken, "incompleteSearch": head.incompleteSearch}
+
+
+def parse_listing(raw: bytes) -> list[Upsert]:
+    """The items of a `files.list` page of My Drive items, which carry their `permissions`
+    (run by the engine in a worker process: it needs nothing but the bytes).
+
+    Raises:
+        UpstreamResponseError: the body is not a JSON object, or its `files` not a list.
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise UpstreamResponseError("Google Drive sent a listing page that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise UpstreamResponseError("Google Drive sent JSON that is not an object")
+    return [
+        normalize_file(file, Access(direct_grants(_objects(file, "permissions")), None))
+        for file in _objects(body, "files")
+        if not is_trashed(file)
+    ]
 
 
 def _query_literal(value: str) -> str:
@@ -240,13 +287,23 @@ class GoogleDriveConnector:
             }
             if token is not None:
                 params["pageToken"] = token
-            body = await self._get(["files"], params)
+            response = await self._send(self._url("files"), params)
+            raise_for_drive(response)
+            raw = response.content
+            if _SHARED_DRIVE_ITEM in raw:
+                # Shared-drive items may need `permissions.list` calls: read them here.
+                body = _json_object(response)
+                items, unparsed = await self._page_items(body), None
+            else:
+                # My Drive items carry all they need: a worker parses them (`parse_listing`).
+                body, items, unparsed = _listing_head(response), [], Unparsed(parse_listing, raw)
             # An empty page with a token is not the end: Drive may return those mid-listing.
             token = _next_token(body, token)
             yield ListPage(
-                items=await self._page_items(body),
+                items=items,
                 checkpoint={"pageToken": token} if token is not None else None,
                 complete=body.get("incompleteSearch") is not True,
+                unparsed=unparsed,
             )
             if token is None:
                 return

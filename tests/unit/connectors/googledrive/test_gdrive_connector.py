@@ -1,6 +1,7 @@
 """The Google Drive connector against Drive-shaped responses from an `httpx.MockTransport`."""
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -101,7 +102,11 @@ def listed_ids(pages):
 
 
 async def collect(pages):
-    return [page async for page in pages]
+    """The pages, each with its items parsed (My Drive pages come as bytes for the engine)."""
+    return [
+        replace(page, items=page.parsed(), unparsed=None) if isinstance(page, ListPage) else page
+        async for page in pages
+    ]
 
 
 @pytest.fixture
@@ -1285,3 +1290,35 @@ async def test_drive_changes_report_their_container_and_files_carry_access(drive
     assert ("0AShared",) == result.changed_containers
     assert (["1New"], []) == ([u.external_id for u in result.upserts], result.deletions)
     assert (Grant(Relation.VIEWER, "user:bob@example.com"),) == result.upserts[0].access.grants
+
+
+async def test_my_drive_pages_come_unparsed_and_shared_drive_pages_parsed(drive):
+    """A listing page of My Drive items is handed over as bytes with `parse_listing` (their
+    permissions are inline), with its token read from it; a page that holds a shared-drive
+    item is parsed by the connector, which may need `permissions.list` for it."""
+    shared = {**drive_file("s"), "driveId": "0AShared"}
+    pages = {None: file_list([drive_file("a")], "t1"), "t1": file_list([shared])}
+    connector, _ = drive(
+        lambda request: (
+            pages[request.url.params.get("pageToken")]
+            if request.url.path.endswith("/files")
+            else httpx.Response(200, json={"permissions": []})
+        )
+    )
+
+    first, second = [page async for page in connector.list_all(None)]
+
+    assert first.unparsed is not None
+    assert ([], {"pageToken": "t1"}) == (first.items, first.checkpoint)
+    assert ["a"] == [item.external_id for item in first.parsed()]
+    assert second.unparsed is None
+    assert ["s"] == [item.external_id for item in second.items]
+
+
+async def test_an_unparsable_listing_page_is_an_upstream_error(drive):
+    """A listing page that is not JSON fails with `UpstreamResponseError`, before its bytes
+    reach a parser."""
+    connector, _ = drive(lambda request: httpx.Response(200, content=b'{"files": ['))
+
+    with pytest.raises(UpstreamResponseError):
+        await collect(connector.list_all(None))
