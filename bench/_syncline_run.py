@@ -60,6 +60,7 @@ async def initial(
         )
         body = {"integration": "googledrive", "pipeline": "files"}
         sync_id, result = await timed_initial_sync(runtime, api, headers, body)
+        result["initial_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if lifecycle:
             result |= await _later_runs(runtime, api, headers, sync_id, drive_url, receiver)
     await runtime.close()
@@ -94,6 +95,7 @@ async def _later_runs(
             await runtime.scheduler.idle()
         out[f"{name}_s"] = time.perf_counter() - started
         out[f"{name}_sql"] = statements
+        out[f"{name}_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     await run("incremental", "idle_incremental")
     async with httpx.AsyncClient() as drive:

@@ -26,7 +26,7 @@ from syncline.config import Settings
 from syncline.crypto import generate_key
 from syncline.store.store import NewSync
 from syncline.store.tables import syncs
-from syncline.wiring import Runtime, build_runtime, utcnow
+from syncline.wiring import Runtime, build_runtime, limit_malloc_arenas, utcnow
 from tests.support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,8 +261,9 @@ async def embedded_runtime(
         log_level="warning",
         **settings,
     )
+    limit_malloc_arenas()  # as `syncline serve` does, and:
     runtime = await build_runtime(config, embedded=True, env=env)
-    runtime.runner.workers.start()  # as `syncline serve` does
+    runtime.runner.workers.start()
     headers = {"Authorization": f"Bearer {mint_user_token(signing.private_pem, project, 'u')}"}
     return runtime, headers
 
