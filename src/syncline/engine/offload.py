@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import pickle
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
@@ -39,16 +38,8 @@ def default_processes() -> int:
 
 
 def _prepare_unparsed(sync_id: str, unparsed: Unparsed) -> PreparedPage:
-    """The page's items, parsed and prepared."""
+    """The page's items, parsed and prepared (in a worker, or inline)."""
     return prepare(sync_id, unparsed.parse(unparsed.body))
-
-
-def _prepare_pickled(sync_id: str, unparsed: Unparsed) -> bytes:
-    """In a worker: `_prepare_unparsed`, pickled here. The pool would otherwise unpickle the
-    page on its result thread, whose malloc arena then keeps the freed rows: a full sync's
-    resident memory grew by 80 MB that way. One bytes object crosses instead, and the event
-    loop's thread builds the rows (`pickle.loads`: a few milliseconds a page)."""
-    return pickle.dumps(_prepare_unparsed(sync_id, unparsed), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _exit_with(parent: int) -> None:
@@ -111,11 +102,10 @@ class PageWorkers:
             return _prepare_unparsed(sync_id, unparsed)
         loop = asyncio.get_running_loop()
         try:
-            pickled = await loop.run_in_executor(
-                self._executor(), _prepare_pickled, sync_id, unparsed
+            page = await loop.run_in_executor(
+                self._executor(), _prepare_unparsed, sync_id, unparsed
             )
             self._breaks = 0
-            page: PreparedPage = pickle.loads(pickled)  # noqa: S301 - our own worker's output
             return page
         except BrokenProcessPool:
             # A worker died (killed, out of memory): nothing was written for this page, so do

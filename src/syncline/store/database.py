@@ -55,7 +55,9 @@ class Database:
         self.dialect = make_url(async_url).get_backend_name()
         self._checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
-            self.engine: AsyncEngine = create_async_engine(async_url)
+            # Last in, first out: one connection stays hot and holds the page cache, instead
+            # of every pooled connection filling a 64 MB cache of its own in turn.
+            self.engine: AsyncEngine = create_async_engine(async_url, pool_use_lifo=True)
             path = make_url(async_url).database
             if path and path != ":memory:" and not path.startswith("file:"):
                 self._checkpointer = Checkpointer(path)
