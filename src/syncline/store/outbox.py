@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from syncline.domain.events import SyncEvent
@@ -18,6 +18,11 @@ from syncline.store.eventlog import add_log
 from syncline.store.shapes import Delivery, dumps, sync_from_row
 from syncline.store.tables import outbox, projects, syncs
 
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (event_id, project_id, sync_id, event, payload, status, attempts,"
+    " next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+)
+
 
 async def add_outbox(
     conn: AsyncConnection, sync: Sync, notices: Sequence[Notice], now: datetime
@@ -25,21 +30,23 @@ async def add_outbox(
     """Write webhook events in the caller's transaction, with the change that causes them."""
     if not notices:
         return
+    # Plain driver executemany: a 1% incremental writes a thousand of these in its one page.
+    bind = outbox.c.created_at.type.bind_processor(conn.dialect)
+    at = bind(now) if bind is not None else now
     rows = [
-        {
-            "event_id": n.event_id,
-            "project_id": sync.project_id,
-            "sync_id": sync.id,
-            "event": n.event.value,
-            "payload": dumps(webhook_body(n, sync, now)),
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        }
+        (
+            n.event_id,
+            sync.project_id,
+            sync.id,
+            n.event.value,
+            dumps(webhook_body(n, sync, now)),
+            at,  # next_attempt_at: due at once
+            at,  # created_at
+        )
         for n in notices
     ]
-    await conn.execute(insert(outbox), rows)
+    sql = _INSERT_OUTBOX if conn.dialect.name == "sqlite" else _INSERT_OUTBOX.replace("?", "%s")
+    await conn.exec_driver_sql(sql, rows)
 
 
 class OutboxStore:
