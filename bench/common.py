@@ -268,11 +268,23 @@ async def embedded_runtime(
     return runtime, headers
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU a live process has used (Linux `/proc`), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def timed_initial_sync(
     runtime: Runtime, api: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]
 ) -> tuple[str, dict[str, float]]:
     """Enable the sync `body` and run the scheduler until nothing is due: (its id,
-    {seconds, records})."""
+    {seconds, records, cpu_main_s, cpu_workers_s}), the CPU of this process and of its page
+    workers over the sync."""
+    workers = runtime.runner.workers.pids()
+    main_before, workers_before = time.process_time(), sum(map(cpu_seconds, workers))
     started = time.perf_counter()
     answer = await api.post("/api/syncs", headers=headers, json=body)
     assert answer.status_code == 200, answer.text
@@ -280,6 +292,13 @@ async def timed_initial_sync(
     while await runtime.scheduler.tick():
         await runtime.scheduler.idle()
     seconds = time.perf_counter() - started
+    cpu_main = time.process_time() - main_before
+    cpu_workers = sum(map(cpu_seconds, workers)) - workers_before
     status = (await api.get(f"/api/syncs/{sync_id}", headers=headers)).json()
     assert status["status"] == "IDLE", status
-    return sync_id, {"seconds": seconds, "records": status["summary"]["totalRecords"]}
+    return sync_id, {
+        "seconds": seconds,
+        "records": status["summary"]["totalRecords"],
+        "cpu_main_s": cpu_main,
+        "cpu_workers_s": cpu_workers,
+    }

@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from bench.common import (
+    cpu_seconds,
     dlt_load,
     drive_server,
     fresh_database,
@@ -33,7 +34,7 @@ def main() -> None:
     parser.add_argument("--no-dlt", action="store_true")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="syncline-bench-"))
-    rows = [["what", "files/s", "seconds", "peak RSS MB", "records"]]
+    rows = [["what", "files/s", "seconds", "peak RSS MB", "records", "CPU s: main+workers+sandbox"]]
     rates: dict[str, float] = {}
 
     def record(name: str, runs: list[dict]) -> None:
@@ -41,7 +42,13 @@ def main() -> None:
         rate = runs[0]["records"] / seconds
         rates[name] = rate
         rss = median([r["rss_mb"] for r in runs]) if "rss_mb" in runs[0] else float("nan")
-        rows.append([name, f"{rate:,.0f}", f"{seconds:.2f}", f"{rss:.0f}", str(runs[0]["records"])])
+        cpu = ""
+        if "cpu_main_s" in runs[0]:
+            parts = [median([r[k] for r in runs]) for k in ("cpu_main_s", "cpu_workers_s")]
+            cpu = "+".join(f"{x:.1f}" for x in [*parts, median([r["cpu_sandbox_s"] for r in runs])])
+        rows.append(
+            [name, f"{rate:,.0f}", f"{seconds:.2f}", f"{rss:.0f}", str(runs[0]["records"]), cpu]
+        )
 
     with drive_server(args.files) as drive:
         ceiling = [
@@ -53,7 +60,9 @@ def main() -> None:
             runs = []
             for i in range(args.runs):
                 url = fresh_database(kind, tmp, f"initial_{i}")
+                sandbox = cpu_seconds(drive.pid)
                 runs.append(syncline_run("initial", url, drive))
+                runs[-1]["cpu_sandbox_s"] = cpu_seconds(drive.pid) - sandbox
             record(f"syncline {kind}", runs)
         if not args.no_dlt:
             python = dlt_python()

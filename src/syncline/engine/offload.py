@@ -124,10 +124,18 @@ class PageWorkers:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
+    def pids(self) -> list[int]:
+        """The worker processes running now (for operators' and benchmarks' accounting)."""
+        pool = self._pool
+        processes = getattr(pool, "_processes", None) or {}  # the executor's own record
+        return [int(pid) for pid in processes]
+
     def close(self) -> None:
-        """Stop the processes (pages in flight are abandoned: their runs resume from their
-        checkpoints)."""
-        self._discard()
+        """Stop the processes and wait for them (pages in flight are abandoned: their runs
+        resume from their checkpoints)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     async def pipeline(
         self, sync_id: str, pages: AsyncIterator[ListPage]
