@@ -38,6 +38,8 @@ REFRESH_CLAIM = timedelta(seconds=30)
 TOKEN_CACHE = timedelta(seconds=30)
 """How long a decrypted access token is reused without reading the database again."""
 
+_PROVIDER_DATA_KEPT = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class Imported:
@@ -70,6 +72,9 @@ class CredentialService:
         self._allow_private_upstreams = allow_private_upstreams
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, tuple[str, datetime]] = {}
+        self._provider_data: dict[str, dict[str, str]] = {}
+        """Decrypted `providerData` by credential: written once with the credential, never
+        changed, so kept (a run reads it on every build of its connector)."""
 
     async def import_tokens(
         self,
@@ -150,11 +155,20 @@ class CredentialService:
 
     async def provider_data(self, cid: str) -> dict[str, str]:
         """The credential's `providerData`, decrypted (empty when it has none)."""
+        known = self._provider_data.get(cid)
+        if known is not None:
+            return known
         stored = await self._store.tokens(cid)
-        if stored is None or stored.provider_data_enc is None:
+        if stored is None:
             return {}
-        data = orjson.loads(self._box.decrypt(stored.provider_data_enc))
-        return {str(k): str(v) for k, v in data.items()}
+        data: dict[str, str] = {}
+        if stored.provider_data_enc is not None:
+            loaded = orjson.loads(self._box.decrypt(stored.provider_data_enc))
+            data = {str(k): str(v) for k, v in loaded.items()}
+        if len(self._provider_data) >= _PROVIDER_DATA_KEPT:
+            self._provider_data.clear()
+        self._provider_data[cid] = data
+        return data
 
     async def add(
         self,
@@ -192,6 +206,7 @@ class CredentialService:
             raise NotFound(f"Credential {cid} not found.", code="CREDENTIAL_NOT_FOUND")
         reason = f"Credential ID {cid} is no longer valid or has been deleted."
         self._cache.pop(cid, None)
+        self._provider_data.pop(cid, None)
         await self._store.invalidate_credential(cid, reason, self._clock(), delete_row=True)
 
     async def revoke(self, cid: str, reason: str) -> None:

@@ -18,7 +18,7 @@ from syncline.connectors.base import MembershipFeed, PermissionsReader
 from syncline.domain.permissions import Relation
 from syncline.domain.records import Upsert
 from syncline.errors import UpstreamAuthError, UpstreamError, UpstreamNotFound
-from syncline.store.permissions import PermissionStore
+from syncline.store.permissions import PermissionStore, SourceState
 from syncline.store.prepared import PreparedPage
 from syncline.types import JSONObject
 
@@ -72,12 +72,12 @@ class MembershipScan:
         after an incremental only when it read something)."""
         now = self.clock()
         stale = now - self.refresh_after
-        reported = await self._reported(sync_id, reader, everything=everything)
-        if not everything and not (self.containers or self.changed or self.groups or reported):
-            # The routine idle check: one indexed read decides that nothing is due.
-            oldest = await self.store.oldest_source(sync_id)
-            if oldest is None or oldest >= stale:
-                return None
+        # One read tells where the membership feed stands and whether anything is due by age.
+        feed, oldest = await self.store.glance(sync_id, GROUPS_FEED)
+        reported = await self._reported(sync_id, reader, feed, everything=everything)
+        seen = self.containers or self.changed or self.groups or reported
+        if not everything and not seen and (oldest is None or oldest >= stale):
+            return None  # the routine idle check: nothing seen, reported, or too old
         known_drives = await self.store.sources(sync_id, "drive")
         known_groups = await self.store.sources(sync_id, "group")
 
@@ -154,7 +154,12 @@ class MembershipScan:
         return summary
 
     async def _reported(
-        self, sync_id: str, reader: PermissionsReader, *, everything: bool
+        self,
+        sync_id: str,
+        reader: PermissionsReader,
+        state: SourceState | None,
+        *,
+        everything: bool,
     ) -> set[str]:
         """Groups the provider's membership feed reports changed since this sync last read it.
 
@@ -164,7 +169,6 @@ class MembershipScan:
         """
         if not isinstance(reader, MembershipFeed):
             return set()
-        state = await self.store.feed(sync_id, GROUPS_FEED)
         if not everything and (state is None or state.status != "ok"):
             return set()
         try:

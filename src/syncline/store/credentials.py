@@ -100,7 +100,7 @@ class CredentialStore:
         return None if row is None else credential_from_row(row)
 
     async def tokens(self, cid: str) -> StoredTokens | None:
-        async with self.db.read() as conn:
+        async with self.db.read(snapshot=False) as conn:
             row = (await conn.execute(select(credentials).where(credentials.c.id == cid))).first()
         if row is None:
             return None

@@ -415,13 +415,26 @@ class PermissionStore:
                 for row in rows:
                     yield row[0]
 
-    async def oldest_source(self, sync_id: str) -> datetime | None:
-        """When the least recently read drive or group of the sync was read (None: none)."""
+    async def glance(self, sync_id: str, feed: str) -> tuple[SourceState | None, datetime | None]:
+        """In one read: where the sync stands in the provider's membership activity feed
+        `feed` (`fetched_at` is the time of the newest activity acted on; None before the feed
+        was first read), and when its least recently read drive or group was read (None:
+        none)."""
         s = permission_sources.c
-        async with self.db.read() as conn:
-            query = select(func.min(s.fetched_at)).where(s.sync_id == sync_id, s.kind != FEED)
-            found: datetime | None = (await conn.execute(query)).scalar_one()
-            return found
+        async with self.db.read(snapshot=False) as conn:
+            state = (
+                await conn.execute(
+                    select(s.status, s.fetched_at).where(
+                        s.sync_id == sync_id, s.kind == FEED, s.key == feed
+                    )
+                )
+            ).first()
+            oldest = (
+                await conn.execute(
+                    select(func.min(s.fetched_at)).where(s.sync_id == sync_id, s.kind != FEED)
+                )
+            ).scalar_one()
+        return (None if state is None else SourceState(state[0], state[1])), oldest
 
     async def sources(self, sync_id: str, kind: str) -> dict[str, SourceState]:
         """The drives (`kind="drive"`) or groups (`"group"`) this sync has read members of."""
@@ -431,11 +444,6 @@ class PermissionStore:
                 select(s.key, s.status, s.fetched_at).where(s.sync_id == sync_id, s.kind == kind)
             )
             return {r[0]: SourceState(r[1], r[2]) for r in rows}
-
-    async def feed(self, sync_id: str, name: str) -> SourceState | None:
-        """Where the sync stands in a provider's membership activity feed: `fetched_at` is the
-        time of the newest activity acted on; None before the feed was first read."""
-        return (await self.sources(sync_id, FEED)).get(name)
 
     @atomic
     async def save_feed(self, sync_id: str, name: str, *, status: str, at: datetime) -> None:

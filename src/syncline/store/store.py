@@ -14,6 +14,7 @@ from syncline.store.outbox import OutboxStore
 from syncline.store.permissions import PermissionStore
 from syncline.store.projects import ProjectStore
 from syncline.store.records import RecordStore
+from syncline.store.releases import ReleaseQueue
 from syncline.store.shapes import (
     Delivery,
     LiveRecord,
@@ -44,4 +45,5 @@ class Store(ProjectStore, CredentialStore, SyncStore, RecordStore, OutboxStore, 
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.releases = ReleaseQueue(db)
         self.permissions = PermissionStore(db)

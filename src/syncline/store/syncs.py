@@ -17,6 +17,7 @@ from syncline.store.database import Database, atomic
 from syncline.store.eventlog import add_log
 from syncline.store.outbox import add_outbox
 from syncline.store.permissions import forget_sync
+from syncline.store.releases import Release, ReleaseQueue
 from syncline.store.shapes import STOPPED, NewSync, RunWrite, columns, dumps, sync_from_row
 from syncline.store.tables import record_blocks, records, run_requests, sync_events, syncs
 
@@ -55,6 +56,7 @@ class SyncStore:
     """Syncs, their schedule, claims, leases and run state."""
 
     db: Database
+    releases: ReleaseQueue
 
     @atomic
     async def create_sync(self, new: NewSync, now: datetime) -> tuple[Sync, bool]:
@@ -94,7 +96,7 @@ class SyncStore:
             query = query.where(syncs.c.project_id == project_id)
         if user_id is not None:
             query = query.where(syncs.c.user_id == user_id)
-        async with self.db.read() as conn:
+        async with self.db.read(snapshot=False) as conn:
             row = (await conn.execute(query)).first()
         return None if row is None else sync_from_row(row)
 
@@ -269,6 +271,11 @@ class SyncStore:
     ) -> None:
         """Change the run state, with its webhooks and log lines, if the lease is still ours."""
         changes: dict[str, object] = dict(columns(values), updated_at=now)
+        if release and not notices and not entries:
+            # The end of a quiet run (most runs): written together with others ending now.
+            if not await self.releases.release(Release(run.sync.id, run.owner, changes)):
+                raise LeaseLost(f"sync {run.sync.id} is no longer leased by {run.owner}")
+            return
         if "status" in changes:
             # A run never overrides a pause or an error set meanwhile (by the API, or a revocation).
             changes["status"] = case(
