@@ -53,7 +53,7 @@ async def test_endings_at_once_each_set_their_own_next_run_and_free_their_lease(
         writes += 1
         return await original(batch)
 
-    store.releases._write = counted  # type: ignore[method-assign]  # counting, not changing
+    store.releases._write = counted  # counting, not changing
     due = {s.id: NOW + timedelta(minutes=n + 1) for n, s in enumerate(claimed)}
 
     await asyncio.gather(
@@ -126,7 +126,7 @@ async def test_a_failed_batch_reaches_every_caller_and_the_next_batch_still_runs
             raise StoreError("database unavailable")
         return await original(batch)
 
-    store.releases._write = flaky  # type: ignore[method-assign]  # one injected failure
+    store.releases._write = flaky  # one injected failure
     first = await asyncio.gather(
         *(
             store.update_run(_run(s, "w1"), NOW, values={**QUIET, "next_run_at": NOW}, release=True)
