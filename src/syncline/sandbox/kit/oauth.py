@@ -68,6 +68,10 @@ class Dialect:
     """More fields of a token response, given its `expires_in`."""
     hidden_scopes: frozenset[str] = frozenset()
     """Scopes asked for but never echoed in `scope` (Microsoft's `offline_access`)."""
+    token_type: str = "Bearer"  # noqa: S105 - a token type, not a secret
+    """The `token_type` of a token response (Box sends `bearer`)."""
+    echo_scope: bool = True
+    """Whether a token response carries `scope` (Box's carries none)."""
 
 
 @dataclass(slots=True)
@@ -206,13 +210,11 @@ class Grants:
     def _body(self, grant: _Grant, *, with_refresh: bool) -> JSONObject:
         # Providers report one second less than the real lifetime (3599 for an hour).
         ttl = max(1, math.ceil(self.token_ttl) - 1)
-        body: JSONObject = {
-            "access_token": self._mint(grant),
-            "expires_in": ttl,
-            "scope": " ".join(s for s in grant.scopes if s not in self.dialect.hidden_scopes),
-            "token_type": "Bearer",
-            **self.dialect.more_fields(ttl),
-        }
+        body: JSONObject = {"access_token": self._mint(grant), "expires_in": ttl}
+        if self.dialect.echo_scope:
+            body["scope"] = " ".join(s for s in grant.scopes if s not in self.dialect.hidden_scopes)
+        body["token_type"] = self.dialect.token_type
+        body.update(self.dialect.more_fields(ttl))
         if with_refresh or self.dialect.refresh_token_always:
             body["refresh_token"] = grant.refresh_token
         return body
