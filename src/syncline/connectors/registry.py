@@ -26,6 +26,6 @@ class Registry:
 
 
 def builtin_registry() -> Registry:
-    from syncline.connectors import googledrive, msgraph
+    from syncline.connectors import box, googledrive, msgraph
 
-    return Registry([googledrive.spec, msgraph.sharepoint, msgraph.onedrive])
+    return Registry([googledrive.spec, msgraph.sharepoint, msgraph.onedrive, box.spec])

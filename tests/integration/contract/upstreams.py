@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from syncline.sandbox import DriveState
+from syncline.sandbox.box import BoxState
 from syncline.sandbox.msgraph import GraphState
+from tests.support.box import box_harness
 from tests.support.graph import ALICE, graph_harness
 from tests.support.harness import Harness, harness
 
@@ -350,5 +352,92 @@ class OneDrive(_Graph):
     )
 
 
-UPSTREAMS: tuple[type[Upstream], ...] = (GoogleDrive, SharePoint, OneDrive)
+# --- Box ---------------------------------------------------------------------------------------
+
+
+class Box(Upstream):
+    integration: ClassVar[str] = "box"
+    box: BoxState
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with box_harness(database_url) as b:
+            self.h, self.box = b.h, b.box
+            self._connect = b.connect
+            yield self
+
+    async def connect(self) -> None:
+        await self._connect()
+
+    def seed(self) -> Tree:
+        b = self.box
+        tree = {"A": b.add_folder("A"), "B": b.add_folder("B")}
+        tree["a1"] = b.add_file("a1.txt", CONTENT["a1"], tree["A"])
+        tree["a2"] = b.add_file("a2.md", CONTENT["a2"], tree["A"])
+        tree["b1"] = b.add_file("b1.txt", CONTENT["b1"], tree["B"])
+        tree["top"] = b.add_file("top.txt", CONTENT["top"])
+        return tree
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        return self.box.add_file(name, content, parent)
+
+    def write(self, item: str, content: bytes) -> None:
+        self.box.upload_version(item, content)
+
+    def rename(self, item: str, name: str) -> None:
+        self.box.rename(item, name)
+
+    def move(self, item: str, parent: str) -> None:
+        self.box.move(item, parent)
+
+    def delete(self, item: str) -> None:
+        self.box.trash(item)
+
+    def silently_delete(self, item: str) -> None:
+        self.box.purge(item)
+
+    def throttle(self) -> None:
+        self.box.inject("429", path="/2.0/events", times=2, retry_after=1)
+
+    def expire_tokens(self) -> None:
+        self.box.grants.expire_access_tokens()
+
+    def token_requests(self) -> int:
+        return self.box.request_count("/oauth2/token")
+
+    def reject_cursor(self) -> None:
+        self.box.expire_stream_positions()
+
+    def faults_fired(self) -> int:
+        return sum(self.box.faults.fired.values())
+
+    configs = (
+        ConfigCase("everything", lambda u, t: {}, frozenset(SEEDED)),
+        ConfigCase("folderId", lambda u, t: {"folderId": t["A"]}, frozenset({"A", "a1", "a2"})),
+        ConfigCase(
+            "fileIds", lambda u, t: {"fileIds": [t["a1"], t["top"]]}, frozenset({"a1", "top"})
+        ),
+        ConfigCase(
+            "mimeTypes", lambda u, t: {"mimeTypes": ["text/markdown"]}, frozenset({"A", "B", "a2"})
+        ),
+    )
+    bad_configs = (
+        BadConfig("unknown key", lambda u, t: {"folder": t["A"]}, "configuration.folder"),
+        BadConfig(
+            "two scopes", lambda u, t: {"folderId": t["A"], "fileIds": [t["a1"]]}, "configuration"
+        ),
+        BadConfig("no file ids", lambda u, t: {"fileIds": []}, "configuration.fileIds"),
+        BadConfig(
+            "unknown folder", lambda u, t: {"folderId": "987654321"}, "configuration.folderId"
+        ),
+        BadConfig(
+            "a file as folderId", lambda u, t: {"folderId": t["a1"]}, "configuration.folderId"
+        ),
+        BadConfig(
+            "a folder in fileIds", lambda u, t: {"fileIds": [t["B"]]}, "configuration.fileIds"
+        ),
+    )
+
+
+UPSTREAMS: tuple[type[Upstream], ...] = (GoogleDrive, SharePoint, OneDrive, Box)
 """Every connector the contract suite runs; a new connector adds its `Upstream` here."""
