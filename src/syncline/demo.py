@@ -1,6 +1,6 @@
 """`syncline demo`: a writable sandbox Google Drive, a sandbox Microsoft Graph (a SharePoint site
-and a OneDrive) and a webhook receiver beside `syncline serve`, with commands to try every part
-of the API; and `syncline sandbox`, which changes that Drive."""
+and a OneDrive), a sandbox Box and a webhook receiver beside `syncline serve`, with commands to
+try every part of the API; and `syncline sandbox`, which changes their files."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ from syncline.crypto import generate_key
 from syncline.domain.ids import record_id, sync_id
 from syncline.errors import ConfigError
 from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, populate
+from syncline.sandbox.box import BOX_PATHS, BoxControl, BoxState, box_env, create_box_app
+from syncline.sandbox.box.samples import BoxSamples
+from syncline.sandbox.box.samples import populate as populate_box
 from syncline.sandbox.googledrive.control import DriveControl
 from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.sandbox.kit.control import PREFIX, with_control
@@ -50,7 +53,8 @@ COLLEAGUE = "bob@example.com"
 GRAPH_SCOPES = ("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All",
                 "GroupMember.Read.All")  # fmt: skip
 GRAPH_PATHS = ("/v1.0/", "/common/", "/_download/")
-"""The sandbox's one port serves Graph under these paths, and Drive under every other."""
+"""The sandbox's one port serves Graph under these paths, Box under `BOX_PATHS`, and Drive under
+every other."""
 MARKER = ".syncline-demo"
 """A file in the demo directory: only a directory holding it is ever cleared."""
 STATE_FILE = "demo.json"
@@ -117,6 +121,7 @@ class _Names:
 
     drive: DriveState
     graph: GraphState
+    box: BoxState
     syncs: dict[str, str]
     """Sync id by integration."""
 
@@ -132,6 +137,10 @@ class _Names:
         for item in items:
             for integration in ("sharepoint", "onedrive"):
                 self._known[record_id(self.syncs[integration], item.id)] = item.name
+        with self.box.lock:
+            boxed = list(self.box.items.values())
+        for entry in boxed:
+            self._known[record_id(self.syncs["box"], entry.id)] = entry.name
 
     def of(self, rid: str) -> str:
         if rid not in self._known:
@@ -201,21 +210,26 @@ def run_demo(
     )
     graph = GraphState(token_ttl=3600.0, tenant_domain="example.com")
     samples = populate_graph(graph, user=DRIVE_USER, colleague=COLLEAGUE)
+    box = BoxState(token_ttl=3600.0, enterprise="example.com")
+    box_samples = populate_box(box, user=DRIVE_USER, colleague=COLLEAGUE)
     syncs = {
         integration: sync_id(project_id, DEMO_USER, integration, "files", "default")
-        for integration in ("googledrive", "sharepoint", "onedrive")
+        for integration in ("googledrive", "sharepoint", "onedrive", "box")
     }
     sid = syncs["googledrive"]
     secret = generate_secret()
     sandbox_app = with_control(
-        _by_path(graph=create_graph_app(graph), drive=create_drive_app(drive)),
+        _by_path(
+            graph=create_graph_app(graph), box=create_box_app(box), drive=create_drive_app(drive)
+        ),
         {
             "googledrive": DriveControl(drive, DRIVE_USER),
             "sharepoint": GraphControl(graph, samples.library),
             "onedrive": GraphControl(graph, samples.onedrive),
+            "box": BoxControl(box, DRIVE_USER),
         },
     )
-    hooks_app = _receiver(secret, _Names(drive, graph, syncs))
+    hooks_app = _receiver(secret, _Names(drive, graph, box, syncs))
     with (
         BackgroundServer(sandbox_app, port=drive_port) as sandbox,
         BackgroundServer(hooks_app, port=hooks_port) as hooks,
@@ -247,24 +261,32 @@ def run_demo(
                 "doc": record_id(sid, paths["Projects/Q3 Planning/Q3 plan"]),
             },
             graph=_graph_steps(graph, samples, syncs, command_name()),
+            box=_box_steps(box, box_samples, syncs["box"], command_name()),
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
                 serve(
                     settings,
-                    env={**googledrive_env(sandbox.url), **graph_env(sandbox.url)},
+                    env={
+                        **googledrive_env(sandbox.url),
+                        **graph_env(sandbox.url),
+                        **box_env(sandbox.url),
+                    },
                     on_ready=lambda: print(guide, flush=True),
                 )
             )
     return 0
 
 
-def _by_path(*, graph: ASGIApp, drive: ASGIApp) -> ASGIApp:
-    """One ASGI app for the sandbox's port: Graph's paths to `graph`, the rest to `drive`."""
+def _by_path(*, graph: ASGIApp, box: ASGIApp, drive: ASGIApp) -> ASGIApp:
+    """One ASGI app for the sandbox's port: Graph's paths to `graph`, Box's to `box`, the rest
+    to `drive`."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(GRAPH_PATHS):
             await graph(scope, receive, send)
+        elif scope["type"] == "http" and scope["path"].startswith(BOX_PATHS):
+            await box(scope, receive, send)
         else:
             await drive(scope, receive, send)
 
@@ -316,6 +338,29 @@ def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str]
     return "\n".join(lines)
 
 
+def _box_steps(box: BoxState, samples: BoxSamples, sync: str, cli: str) -> str:
+    """Step 6 of the guide: connect and sync the Box account, ask who may read a folder shared
+    with a group, and change the account."""
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    json_ = "-H 'Content-Type: application/json'"
+    access, refresh = box.issue_tokens(DRIVE_USER)
+    enable = orjson.dumps({"integration": "box", "pipeline": "files"}).decode()
+    renewal = record_id(sync, samples.paths["Contracts/Renewals/2025.txt"])
+    check = orjson.dumps({"object": renewal, "user": COLLEAGUE, "role": "can_read"}).decode()
+    return "\n".join(
+        [
+            f"  curl -s {auth} {json_} $API/api/credentials "
+            f"-d {shlex.quote(_credential(access, refresh, 'box'))}",
+            f"  curl -s {auth} {json_} $API/api/syncs -d '{enable}'",
+            f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
+            f"  curl -s {auth} $API/api/syncs/{sync}/records/{renewal}/content",
+            f"  curl -s {auth} {json_} $API/api/permissions/{sync}/check -d '{check}'",
+            f"  {cli} sandbox --integration box add memo.txt --content 'Memo'",
+            f"  curl -s -X POST {auth} $API/api/syncs/{sync}/trigger",
+        ]
+    )
+
+
 def _guide(
     *,
     base: str,
@@ -327,6 +372,7 @@ def _guide(
     credential: str,
     files: dict[str, str],
     graph: str,
+    box: str,
 ) -> str:
     """What the demo prints once it is ready: working commands with real ids."""
     cli = command_name()
@@ -341,7 +387,8 @@ def _guide(
 Syncline demo is running.
   API       {base}   (OpenAPI docs: {base}/docs)
   sandbox   {sandbox}   a Google Drive of {DRIVE_USER}, with Docs, PDFs and a shared drive;
-            and Microsoft Graph: a SharePoint site "Marketing" and {DRIVE_USER}'s OneDrive
+            and Microsoft Graph: a SharePoint site "Marketing" and {DRIVE_USER}'s OneDrive;
+            and Box: {DRIVE_USER}'s All Files, a folder shared with a "Legal" group
   webhooks  {receiver}   events it receives are printed below, signatures checked
   data      {workdir}   (cleared at each start)
 
@@ -377,6 +424,9 @@ In another terminal:
 5. SharePoint and OneDrive, the same way (connect, enable, records, a file's content):
 {graph}
 
+6. Box, the same way; {COLLEAGUE} reads 2025.txt through the "Legal" group:
+{box}
+
 Press Ctrl+C to stop.
 """
 
@@ -405,7 +455,7 @@ def sandbox_command(
     workdir: Path | None,
 ) -> int:
     """`syncline sandbox list|add|edit|delete`: change a file of the running demo's sandbox
-    Drive, SharePoint site or OneDrive."""
+    Drive, SharePoint site, OneDrive or Box."""
     files = f"{_sandbox_url(url, workdir)}{PREFIX}/{integration}/files"
     request: tuple[str, str, dict[str, str] | None]
     if action == "add":
@@ -438,7 +488,7 @@ def sandbox_command(
         for item in answer:
             print(f"{item['id']}  {item['mimeType']:45}  {item['name']}")
         return 0
-    deleted = "moved to the trash" if integration == "googledrive" else "deleted"
+    deleted = "moved to the trash" if integration in ("googledrive", "box") else "deleted"
     done = {"add": "created", "edit": "changed", "delete": deleted}[action]
     print(
         f"{answer['name']} {done} ({answer['id']}); its webhook follows the next incremental sync"

@@ -119,6 +119,21 @@ def api_urls(registry: Registry, env: Mapping[str, str]) -> dict[str, str]:
     }
 
 
+def extra_urls(registry: Registry, env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Each integration's other origins (`ConnectorSpec.extra_urls`), from
+    `SYNCLINE_<X>_<NAME>_URL` or the defaults."""
+    return {
+        spec.integration: {
+            name: env.get(
+                f"SYNCLINE_{spec.integration.upper()}_{name.upper()}_URL", default
+            ).rstrip("/")
+            for name, default in spec.extra_urls.items()
+        }
+        for spec in registry
+        if spec.extra_urls
+    }
+
+
 class PublicKeys:
     """Project public keys by id, cached briefly so each request costs no query."""
 
@@ -191,6 +206,7 @@ async def build_runtime(
         clock,
         registry=registry,
         api_urls=api_urls(registry, env),
+        extra_urls=extra_urls(registry, env),
         allow_private_upstreams=settings.allow_private_upstreams,
     )
     engine_settings = EngineSettings(

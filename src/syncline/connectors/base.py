@@ -87,12 +87,14 @@ class ConnectorContext:
     once on a 401. `api_url` is the provider origin (e.g. `https://www.googleapis.com`), or the
     credential's own instance for providers that have one. `provider_data` is what the
     credential carries beside its tokens (`providerData`): secret, never to be logged.
+    `urls` holds the spec's other origins (`ConnectorSpec.extra_urls`) by name, as configured.
     """
 
     http: httpx.AsyncClient
     auth: httpx.Auth
     api_url: str
     provider_data: Mapping[str, str] = field(default_factory=dict)
+    urls: Mapping[str, str] = field(default_factory=dict)
 
 
 class Connector(Protocol):
@@ -221,3 +223,7 @@ class ConnectorSpec:
     """The hosts that origin may name (shell patterns: `*.my.salesforce.com`)."""
     oauth: OAuthFlow | None = None
     """How end users connect an account through `/connect/{integration}/authorize`."""
+    extra_urls: Mapping[str, str] = field(default_factory=dict)
+    """Origins besides the API's, by name, with their defaults (Dropbox: `content`, its
+    content host); each is overridable with `SYNCLINE_<X>_<NAME>_URL` and reaches the
+    connector in `ConnectorContext.urls`."""

@@ -26,6 +26,8 @@ class Registry:
 
 
 def builtin_registry() -> Registry:
-    from syncline.connectors import box, googledrive, msgraph
+    from syncline.connectors import box, dropbox, googledrive, msgraph
 
-    return Registry([googledrive.spec, msgraph.sharepoint, msgraph.onedrive, box.spec])
+    return Registry(
+        [googledrive.spec, msgraph.sharepoint, msgraph.onedrive, box.spec, dropbox.spec]
+    )

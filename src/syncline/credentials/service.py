@@ -60,6 +60,7 @@ class CredentialService:
         *,
         registry: Registry | None = None,
         api_urls: Mapping[str, str] | None = None,
+        extra_urls: Mapping[str, Mapping[str, str]] | None = None,
         allow_private_upstreams: bool = False,
     ) -> None:
         self._store = store
@@ -69,6 +70,7 @@ class CredentialService:
         self._clock = clock
         self._registry = registry
         self._api_urls = api_urls or {}
+        self._extra_urls = extra_urls or {}
         self._allow_private_upstreams = allow_private_upstreams
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, tuple[str, datetime]] = {}
@@ -151,7 +153,10 @@ class CredentialService:
         api_url = instance_origin(spec, data) or self._api_urls.get(
             spec.integration, spec.default_api_url
         )
-        return ConnectorContext(http=self._http, auth=auth, api_url=api_url, provider_data=data)
+        urls = self._extra_urls.get(spec.integration, spec.extra_urls)
+        return ConnectorContext(
+            http=self._http, auth=auth, api_url=api_url, provider_data=data, urls=urls
+        )
 
     async def provider_data(self, cid: str) -> dict[str, str]:
         """The credential's `providerData`, decrypted (empty when it has none)."""

@@ -17,8 +17,11 @@ from typing import Any, ClassVar
 
 from syncline.sandbox import DriveState
 from syncline.sandbox.box import BoxState
+from syncline.sandbox.dropbox import DropboxState
 from syncline.sandbox.msgraph import GraphState
 from tests.support.box import box_harness
+from tests.support.dropbox import ALICE as DROPBOX_USER
+from tests.support.dropbox import dropbox_harness
 from tests.support.graph import ALICE, graph_harness
 from tests.support.harness import Harness, harness
 
@@ -439,5 +442,97 @@ class Box(Upstream):
     )
 
 
-UPSTREAMS: tuple[type[Upstream], ...] = (GoogleDrive, SharePoint, OneDrive, Box)
+# --- Dropbox -----------------------------------------------------------------------------------
+
+
+class Dropbox(Upstream):
+    integration: ClassVar[str] = "dropbox"
+    dropbox: DropboxState
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with dropbox_harness(database_url) as d:
+            self.h, self.dropbox = d.h, d.dropbox
+            self._connect = d.connect
+            self._silently_delete = d.silently_delete
+            yield self
+
+    async def connect(self) -> None:
+        await self._connect()
+
+    def seed(self) -> Tree:
+        d, me = self.dropbox, DROPBOX_USER
+        tree = {"A": d.add_folder("A", owner=me), "B": d.add_folder("B", owner=me)}
+        tree["a1"] = d.add_file("a1.txt", CONTENT["a1"], tree["A"], owner=me)
+        tree["a2"] = d.add_file("a2.md", CONTENT["a2"], tree["A"], owner=me)
+        tree["b1"] = d.add_file("b1.txt", CONTENT["b1"], tree["B"], owner=me)
+        tree["top"] = d.add_file("top.txt", CONTENT["top"], owner=me)
+        return tree
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        return self.dropbox.add_file(name, content, parent, owner=DROPBOX_USER)
+
+    def write(self, item: str, content: bytes) -> None:
+        self.dropbox.edit(item, content)
+
+    def rename(self, item: str, name: str) -> None:
+        self.dropbox.move(item, name=name)
+
+    def move(self, item: str, parent: str) -> None:
+        self.dropbox.move(item, parent=parent)
+
+    def delete(self, item: str) -> None:
+        self.dropbox.delete(item)
+
+    def silently_delete(self, item: str) -> None:
+        self._silently_delete(item)
+
+    def throttle(self) -> None:
+        self.dropbox.faults.inject(
+            "429", path="/2/files/list_folder/continue", times=2, retry_after=1
+        )
+
+    def expire_tokens(self) -> None:
+        self.dropbox.grants.expire_access_tokens()
+
+    def token_requests(self) -> int:
+        return self.dropbox.traffic.count("/dropbox/oauth2/token")
+
+    def reject_cursor(self) -> None:
+        self.dropbox.reset_cursors()
+
+    def faults_fired(self) -> int:
+        return sum(self.dropbox.faults.fired.values())
+
+    configs = (
+        ConfigCase("everything", lambda u, t: {}, frozenset(SEEDED)),
+        ConfigCase("folderId", lambda u, t: {"folderId": t["A"]}, frozenset({"A", "a1", "a2"})),
+        ConfigCase("folderId path", lambda u, t: {"folderId": "/a"}, frozenset({"A", "a1", "a2"})),
+        ConfigCase(
+            "fileIds", lambda u, t: {"fileIds": [t["a1"], t["top"]]}, frozenset({"a1", "top"})
+        ),
+        ConfigCase(
+            "mimeTypes", lambda u, t: {"mimeTypes": ["text/markdown"]}, frozenset({"A", "B", "a2"})
+        ),
+    )
+    bad_configs = (
+        BadConfig("unknown key", lambda u, t: {"folder": t["A"]}, "configuration.folder"),
+        BadConfig(
+            "two scopes", lambda u, t: {"folderId": t["A"], "fileIds": [t["a1"]]}, "configuration"
+        ),
+        BadConfig("no file ids", lambda u, t: {"fileIds": []}, "configuration.fileIds"),
+        BadConfig(
+            "unknown folder", lambda u, t: {"folderId": "id:nosuchfolder"}, "configuration.folderId"
+        ),
+        BadConfig("unknown path", lambda u, t: {"folderId": "/nowhere"}, "configuration.folderId"),
+        BadConfig(
+            "a file as folderId", lambda u, t: {"folderId": t["a1"]}, "configuration.folderId"
+        ),
+        BadConfig(
+            "a folder in fileIds", lambda u, t: {"fileIds": [t["B"]]}, "configuration.fileIds"
+        ),
+    )
+
+
+UPSTREAMS: tuple[type[Upstream], ...] = (GoogleDrive, SharePoint, OneDrive, Box, Dropbox)
 """Every connector the contract suite runs; a new connector adds its `Upstream` here."""
