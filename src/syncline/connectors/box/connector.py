@@ -23,6 +23,7 @@ from syncline.connectors.base import (
     OAuthFlow,
     Scope,
 )
+from syncline.connectors.bodies import json_object, objects, text
 from syncline.connectors.box.config import ROOT_FOLDER, BoxConfig
 from syncline.connectors.box.errors import raise_for_box
 from syncline.connectors.box.normalize import (
@@ -47,6 +48,11 @@ from syncline.errors import (
 )
 from syncline.types import JSON, Checkpoint, JSONObject
 
+_str = text
+_objects = partial(objects, provider="Box")
+_json_object = partial(json_object, provider="Box")
+
+
 __all__ = ["BoxConnector", "check", "identify", "parse_listing", "spec"]
 
 PAGE_SIZE = 1000
@@ -58,35 +64,6 @@ MEMBERSHIPS_PAGE_SIZE = 1000
 FILE_IDS_PER_PAGE = 50
 
 _PATHS = {"file": "files", "folder": "folders", "web_link": "web_links"}
-
-
-def _str(obj: JSONObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def _objects(obj: JSONObject, key: str) -> list[JSONObject]:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UpstreamResponseError(f"Box sent {key!r} that is not a list")
-    return [item for item in value if isinstance(item, dict)]
-
-
-def _json_object(response: httpx.Response) -> JSONObject:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
-        raise UpstreamResponseError(
-            f"Box sent a body that is not JSON (HTTP {response.status_code})",
-            status_code=response.status_code,
-        ) from exc
-    if not isinstance(body, dict):
-        raise UpstreamResponseError(
-            "Box sent JSON that is not an object", status_code=response.status_code
-        )
-    return body
 
 
 class _Entry(msgspec.Struct):

@@ -5,10 +5,14 @@ from __future__ import annotations
 import mimetypes
 from datetime import UTC, datetime
 
+from syncline.connectors.bodies import text
 from syncline.domain.permissions import Access
 from syncline.domain.records import Upsert
 from syncline.errors import UpstreamResponseError
 from syncline.types import JSON, JSONObject
+
+_str = text
+
 
 __all__ = [
     "ITEM_FIELDS",
@@ -31,11 +35,6 @@ ITEM_FIELDS = (
     "content_created_at,content_modified_at,item_status,parent,owned_by,created_by,"
     "modified_by,description,url,file_version,shared_link,has_collaborations"
 )
-
-
-def _str(obj: JSONObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _size(value: JSON) -> int | None:

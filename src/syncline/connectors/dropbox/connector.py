@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from functools import partial
 
 import httpx
 import orjson
@@ -22,6 +23,7 @@ from syncline.connectors.base import (
     OAuthFlow,
     Scope,
 )
+from syncline.connectors.bodies import json_object, text
 from syncline.connectors.dropbox.config import DropboxConfig, is_id
 from syncline.connectors.dropbox.errors import raise_for_dropbox
 from syncline.connectors.dropbox.normalize import (
@@ -46,6 +48,10 @@ from syncline.errors import (
 )
 from syncline.types import Checkpoint, JSONObject
 
+_str = text
+_json_object = partial(json_object, provider="Dropbox")
+
+
 __all__ = ["DropboxConnector", "check", "identify", "spec"]
 
 DEFAULT_CONTENT_URL = "https://content.dropboxapi.com"
@@ -54,26 +60,6 @@ PAGE_SIZE = 2000
 MEMBERS_PAGE_SIZE = 1000
 FILE_MEMBERS_PAGE_SIZE = 300
 FILE_IDS_PER_PAGE = 50
-
-
-def _json_object(response: httpx.Response) -> JSONObject:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
-        raise UpstreamResponseError(
-            f"Dropbox sent a body that is not JSON (HTTP {response.status_code})",
-            status_code=response.status_code,
-        ) from exc
-    if not isinstance(body, dict):
-        raise UpstreamResponseError(
-            "Dropbox sent JSON that is not an object", status_code=response.status_code
-        )
-    return body
-
-
-def _str(obj: JSONObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _entries(body: JSONObject) -> list[JSONObject]:

@@ -6,10 +6,14 @@ import mimetypes
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from syncline.connectors.bodies import text
 from syncline.domain.permissions import Access
 from syncline.domain.records import Upsert
 from syncline.errors import UpstreamResponseError
 from syncline.types import JSON, JSONObject
+
+_str = text
+
 
 __all__ = [
     "HASH_TYPE",
@@ -31,11 +35,6 @@ _EXPORT_TYPES = {
     "html": "text/html",
     "plain_text": "text/plain",
 }
-
-
-def _str(obj: JSONObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _size(value: JSON) -> int | None:

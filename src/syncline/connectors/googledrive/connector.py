@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import quote
 
 import httpx
@@ -24,6 +25,7 @@ from syncline.connectors.base import (
     OAuthFlow,
     Scope,
 )
+from syncline.connectors.bodies import json_object, objects, text
 from syncline.connectors.googledrive.config import GoogleDriveConfig
 from syncline.connectors.googledrive.errors import error_reasons, raise_for_drive
 from syncline.connectors.googledrive.normalize import (
@@ -50,6 +52,11 @@ from syncline.errors import (
     UpstreamResponseError,
 )
 from syncline.types import JSON, Checkpoint, JSONObject
+
+_str = text
+_objects = partial(objects, provider="Google Drive")
+_json_object = partial(json_object, provider="Google Drive")
+
 
 __all__ = ["GoogleDriveConnector", "parse_listing", "spec"]
 
@@ -94,35 +101,6 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
 
 _ALL_DRIVES = {"supportsAllDrives": "true"}
 _LIST_ALL_DRIVES = {"supportsAllDrives": "true", "includeItemsFromAllDrives": "true"}
-
-
-def _str(obj: JSONObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
-
-
-def _objects(obj: JSONObject, key: str) -> list[JSONObject]:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise UpstreamResponseError(f"Google Drive sent {key!r} that is not a list")
-    return [item for item in value if isinstance(item, dict)]
-
-
-def _json_object(response: httpx.Response) -> JSONObject:
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
-        raise UpstreamResponseError(
-            f"Google Drive sent a body that is not JSON (HTTP {response.status_code})",
-            status_code=response.status_code,
-        ) from exc
-    if not isinstance(body, dict):
-        raise UpstreamResponseError(
-            "Google Drive sent JSON that is not an object", status_code=response.status_code
-        )
-    return body
 
 
 class _ListingHead(msgspec.Struct):

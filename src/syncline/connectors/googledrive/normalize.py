@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from syncline.connectors.bodies import text
 from syncline.connectors.googledrive.permissions import PERMISSION_FIELDS
 from syncline.domain.permissions import Access
 from syncline.domain.records import Upsert
 from syncline.errors import UpstreamResponseError
 from syncline.types import JSON, JSONObject
+
+_str = text
+
 
 __all__ = [
     "FILE_FIELDS",
@@ -30,11 +34,6 @@ FILE_FIELDS = (
     "parents,trashed,driveId,shortcutDetails(targetId,targetMimeType),permissionIds,"
     f"permissions({PERMISSION_FIELDS})"
 )
-
-
-def _str(obj: JSONObject, key: str) -> str | None:
-    value = obj.get(key)
-    return value if isinstance(value, str) and value else None
 
 
 def _size(value: JSON) -> int | None:
