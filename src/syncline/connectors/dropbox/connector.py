@@ -5,7 +5,7 @@ who may open each item (shared folder and file members, groups)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 from functools import partial
 
@@ -24,6 +24,7 @@ from syncline.connectors.base import (
     Scope,
 )
 from syncline.connectors.bodies import json_object, text
+from syncline.connectors.dropbox.account import Account, is_team_token_refusal, resolve_account
 from syncline.connectors.dropbox.config import DropboxConfig, is_id
 from syncline.connectors.dropbox.errors import raise_for_dropbox
 from syncline.connectors.dropbox.normalize import (
@@ -131,7 +132,7 @@ class DropboxConnector:
         """The configured folder as (id, lower-cased path), once resolved."""
         self._started: str | None = None
         self._parents: dict[str, str | None] = {}
-        self._account_email: str | None = None
+        self._account: Account | None = None
         self._file_grants: dict[str, tuple[Grant, ...]] = {}
 
     @property
@@ -140,14 +141,43 @@ class DropboxConnector:
 
     # -- requests -----------------------------------------------------------------------------
 
-    async def _post(self, route: str, body: JSONObject) -> httpx.Response:
+    async def _account_of(self) -> Account:
+        if self._account is None:
+            self._account = await resolve_account(self._ctx, team_space=self._config.org_wide_sync)
+        return self._account
+
+    async def _user_headers(self) -> Mapping[str, str]:
+        """What every user route carries: the member a team token acts as and the path root
+        (`account.py`). Only asked for when it can matter (`orgWideSync`, a `teamMemberId`),
+        or once Dropbox says the token is a team's."""
+        if self._account is None and (
+            self._config.org_wide_sync or "teamMemberId" in self._ctx.provider_data
+        ):
+            await self._account_of()
+        return self._account.headers if self._account is not None else {}
+
+    async def _send(
+        self, route: str, body: JSONObject, headers: Mapping[str, str]
+    ) -> httpx.Response:
         async with map_transport_errors():
             return await self._ctx.http.post(
-                f"{self._rpc_base}/{route}", json=body, auth=self._ctx.auth
+                f"{self._rpc_base}/{route}", json=body, headers=headers, auth=self._ctx.auth
             )
+
+    async def _post(self, route: str, body: JSONObject) -> httpx.Response:
+        response = await self._send(route, body, await self._user_headers())
+        if self._account is None and is_team_token_refusal(response):
+            response = await self._send(route, body, (await self._account_of()).headers)
+        return response
 
     async def _rpc(self, route: str, body: JSONObject) -> JSONObject:
         response = await self._post(route, body)
+        raise_for_dropbox(response)
+        return _json_object(response)
+
+    async def _team_rpc(self, route: str, body: JSONObject) -> JSONObject:
+        """A team route: the team token itself, no member selected, no path root."""
+        response = await self._send(route, body, {})
         raise_for_dropbox(response)
         return _json_object(response)
 
@@ -385,10 +415,7 @@ class DropboxConnector:
     # -- permissions --------------------------------------------------------------------------
 
     async def _me(self) -> str | None:
-        if self._account_email is None:
-            body = await self._rpc("users/get_current_account", {})
-            self._account_email = _str(body, "email") or ""
-        return self._account_email or None
+        return (await self._account_of()).email
 
     async def _access(self, entry: JSONObject) -> Access:
         """A shared folder's items point to it as their container (its members reach them);
@@ -410,10 +437,11 @@ class DropboxConnector:
             "sharing/list_file_members",
             {"file": file_id, "include_inherited": False, "limit": FILE_MEMBERS_PAGE_SIZE},
         )
-        grants = member_grants(body)
+        me = await self._me()
+        grants = member_grants(body, me)
         while (cursor := _str(body, "cursor")) is not None:
             body = await self._rpc("sharing/list_file_members/continue", {"cursor": cursor})
-            grants += member_grants(body)
+            grants += member_grants(body, me)
         return grants
 
     async def container_grants(self, container_id: str) -> list[Grant]:
@@ -428,10 +456,11 @@ class DropboxConnector:
                 "sharing/list_folder_members",
                 {"shared_folder_id": container_id, "limit": MEMBERS_PAGE_SIZE},
             )
-            grants = member_grants(body)
+            me = await self._me()
+            grants = member_grants(body, me)
             while (cursor := _str(body, "cursor")) is not None:
                 body = await self._rpc("sharing/list_folder_members/continue", {"cursor": cursor})
-                grants += member_grants(body)
+                grants += member_grants(body, me)
         except UpstreamPermissionDenied as exc:
             raise UpstreamNotFound(f"the shared folder {container_id!r} is not visible") from exc
         return grants
@@ -439,13 +468,13 @@ class DropboxConnector:
     async def group_members(self, group: str) -> list[str] | None:
         """A team group's members (`team/groups/members/list` + `/continue`) as `user:<email>`.
 
-        Only with `orgWideSync` (a team credential reads the team's groups); otherwise, or when
-        Dropbox refuses the credential the team route, None: the group stays opaque."""
-        if not self._config.org_wide_sync:
+        Only with `orgWideSync` and a team-linked token (only it may read the team's groups);
+        otherwise, or when Dropbox refuses the team route, None: the group stays opaque."""
+        if not self._config.org_wide_sync or not (await self._account_of()).team_token:
             return None
         subjects: list[str] = []
         try:
-            body = await self._rpc(
+            body = await self._team_rpc(
                 "team/groups/members/list",
                 {"group": {".tag": "group_id", "group_id": group}, "limit": MEMBERS_PAGE_SIZE},
             )
@@ -459,7 +488,7 @@ class DropboxConnector:
                 cursor = _str(body, "cursor")
                 if body.get("has_more") is not True or cursor is None:
                     return subjects
-                body = await self._rpc("team/groups/members/list/continue", {"cursor": cursor})
+                body = await self._team_rpc("team/groups/members/list/continue", {"cursor": cursor})
         except UpstreamNotFound:
             return []
         except (UpstreamPermissionDenied, UpstreamResponseError):
@@ -495,7 +524,7 @@ class DropboxConnector:
         request = self._ctx.http.build_request(
             "POST",
             f"{self._content_base}/{route}",
-            headers={"Dropbox-API-Arg": _arg_header(arg)},
+            headers={**(await self._user_headers()), "Dropbox-API-Arg": _arg_header(arg)},
         )
         async with map_transport_errors():
             response = await self._ctx.http.send(request, stream=True, auth=self._ctx.auth)
@@ -525,20 +554,14 @@ async def _mapped_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
 
 
 async def identify(ctx: ConnectorContext) -> Identity:
-    """The account's email and name (`users/get_current_account`).
+    """The account's email and name (`users/get_current_account`; for a team-linked token,
+    the member it acts as: `account.py`).
 
     Raises:
         UpstreamAuthError: Dropbox refused the token, even after one refresh.
     """
-    async with map_transport_errors():
-        response = await ctx.http.post(
-            f"{ctx.api_url.rstrip('/')}/2/users/get_current_account", json=None, auth=ctx.auth
-        )
-    raise_for_dropbox(response)
-    body = _json_object(response)
-    name = body.get("name")
-    display = _str(name, "display_name") if isinstance(name, dict) else None
-    return Identity(email=_str(body, "email"), name=display)
+    account = await resolve_account(ctx, team_space=False)
+    return Identity(email=account.email, name=account.name)
 
 
 async def check(config: BaseModel, ctx: ConnectorContext) -> None:
@@ -550,12 +573,19 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
     if not isinstance(config, DropboxConfig):
         config = DropboxConfig.model_validate(config.model_dump(by_alias=True))
     base = f"{ctx.api_url.rstrip('/')}/2"
+    headers: Mapping[str, str] = {}
+    if config.org_wide_sync or "teamMemberId" in ctx.provider_data:
+        headers = (await resolve_account(ctx, team_space=config.org_wide_sync)).headers
 
     async def metadata(path: str, key: str) -> JSONObject | None:
+        nonlocal headers
         async with map_transport_errors():
             response = await ctx.http.post(
-                f"{base}/files/get_metadata", json={"path": path}, auth=ctx.auth
+                f"{base}/files/get_metadata", json={"path": path}, headers=headers, auth=ctx.auth
             )
+        if not headers and is_team_token_refusal(response):
+            headers = (await resolve_account(ctx, team_space=False)).headers
+            return await metadata(path, key)
         try:
             raise_for_dropbox(response)
         except UpstreamNotFound:

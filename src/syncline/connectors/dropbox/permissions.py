@@ -39,10 +39,12 @@ def _relation(member: JSONObject) -> Relation | None:
     return ACCESS_RELATIONS.get(tag) if tag else None
 
 
-def member_grants(body: JSONObject) -> list[Grant]:
+def member_grants(body: JSONObject, me: str | None = None) -> list[Grant]:
     """The grants of one `SharedFolderMembers`/`SharedFileMembers` page: users by email,
     groups by `group_id` (Dropbox groups have no email). Invitees (an invitation not yet
-    accepted) and members without an email give nothing."""
+    accepted) and members without an email give nothing. A group that says the connected
+    user (`me`) is in it (`is_member`) grants them its access too, even where the group's
+    other members cannot be read."""
     grants: list[Grant] = []
     users = body.get("users")
     for member in users if isinstance(users, list) else []:
@@ -55,9 +57,12 @@ def member_grants(body: JSONObject) -> list[Grant]:
     for member in groups if isinstance(groups, list) else []:
         if not isinstance(member, dict) or (relation := _relation(member)) is None:
             continue
-        group_id = _text(member.get("group"), "group_id")
+        group = member.get("group")
+        group_id = _text(group, "group_id")
         if group_id:
             grants.append(Grant(relation, group_subject(group_id)))
+        if me and isinstance(group, dict) and group.get("is_member") is True:
+            grants.append(Grant(relation, user_subject(me)))
     return grants
 
 

@@ -20,7 +20,7 @@ from syncline.domain.ids import record_id
 from syncline.domain.permissions import Grant, Relation
 from syncline.errors import CursorInvalid
 from syncline.pipelines import validate_record
-from syncline.sandbox.dropbox import content_hash
+from syncline.sandbox.dropbox import Member, content_hash
 from syncline.sandbox.dropbox.samples import populate
 from tests.support.dropbox import ALICE, BOB, DropboxHarness, dropbox_harness
 
@@ -270,3 +270,78 @@ async def test_content_comes_from_the_content_host_and_paper_as_markdown(d):
     assert paper.content.startswith(b"# Roadmap")
     assert paper.headers["content-type"].startswith("text/markdown")
     assert 422 == (await content("Projects")).status_code
+
+
+def _team_world(d: DropboxHarness) -> dict[str, str]:
+    """A team with a team space: ALICE (an admin) and BOB; an "Eng" group of BOB and carol
+    edits the "Engineering" team folder (ALICE is not in it); BOB keeps a file of his own."""
+    x = d.dropbox
+    x.create_team()
+    x.ensure_user(ALICE).is_admin = True
+    x.ensure_user(BOB)
+    eng = x.add_group("Eng", [BOB, "carol@example.com"])
+    folder = x.add_team_folder("Engineering", [Member("group", eng, "editor")])
+    root = x.namespaces[folder].root_id
+    return {
+        "group": eng,
+        "spec": x.add_file("spec.txt", b"the spec", root, owner=ALICE),
+        "mine": x.add_file("mine.txt", b"bob's own", owner=BOB),
+    }
+
+
+async def _connect_team(d: DropboxHarness, provider_data: dict[str, str] | None = None) -> None:
+    access, refresh = d.dropbox.issue_team_tokens()
+    body: dict[str, Any] = {
+        "integration": "dropbox",
+        "accessToken": access,
+        "refreshToken": refresh,
+    }
+    if provider_data:
+        body["providerData"] = provider_data
+    answer = await d.h.api.post("/api/credentials", headers=d.h.auth(), json=body)
+    assert 201 == answer.status_code, answer.text
+
+
+async def _can_read(d: DropboxHarness, sid: str, user: str, item: str) -> bool:
+    body = {"object": record_id(sid, item), "user": user, "role": "can_read"}
+    answer = await d.h.api.post(f"/api/permissions/{sid}/check", headers=d.h.auth(), json=body)
+    assert 200 == answer.status_code, answer.text
+    return bool(answer.json()["hasAccess"])
+
+
+async def test_org_wide_sync_reads_the_team_space_as_a_team_member_and_expands_groups(d):
+    """With `orgWideSync` and a team-linked token whose `providerData.teamMemberId` names the
+    member to act as, the sync lists the team space from its root (team folders at `/<name>`,
+    the member's own folder at its home path), and a team group's members reach what the
+    group may read."""
+    world = _team_world(d)
+    bob = d.dropbox.user(BOB)
+    await _connect_team(d, {"teamMemberId": str(bob.team_member_id)})
+    sid = (await d.enable({"orgWideSync": True}))["id"]
+    await d.h.settle()
+
+    records = await _records(d, sid)
+    assert "/engineering/spec.txt" == records[world["spec"]]["customFields"]["pathLower"]
+    home = f"/{bob.name.lower()}/mine.txt"
+    assert home == records[world["mine"]]["customFields"]["pathLower"]
+    assert await _can_read(d, sid, "carol@example.com", world["spec"])  # through the group
+    assert await _can_read(d, sid, BOB, world["spec"])
+    assert not await _can_read(d, sid, ALICE, world["spec"])
+    assert await _can_read(d, sid, BOB, world["mine"])
+    assert not await _can_read(d, sid, "carol@example.com", world["mine"])
+
+
+async def test_without_org_wide_sync_a_team_group_stays_opaque(d):
+    """A user-linked token on a team account, without `orgWideSync`: the member's own view
+    (no path root), and a group's members are not read (only a team token may), so they get
+    nothing through it."""
+    world = _team_world(d)
+    await d.connect(email=BOB)
+    sid = (await d.enable({}))["id"]
+    await d.h.settle()
+
+    records = await _records(d, sid)
+    assert "/mine.txt" == records[world["mine"]]["customFields"]["pathLower"]
+    assert await _can_read(d, sid, BOB, world["spec"])
+    assert not await _can_read(d, sid, "carol@example.com", world["spec"])
+    assert await _can_read(d, sid, BOB, world["mine"])

@@ -137,6 +137,25 @@ def test_members_become_grants_and_invitees_nothing():
     ] == member_grants(body)
 
 
+def test_a_group_the_connected_user_is_in_grants_them_its_access():
+    """A group entry that says the caller is a member (`is_member`) grants the connected user
+    the group's access beside the group itself; one that says not, only the group."""
+    body: JSONObject = {
+        "groups": [
+            {"access_type": {".tag": "editor"}, "group": {"group_id": "g:1", "is_member": True}},
+            {"access_type": {".tag": "viewer"}, "group": {"group_id": "g:2", "is_member": False}},
+        ]
+    }
+    assert [
+        Grant(Relation.EDITOR, "group:g:1"),
+        Grant(Relation.EDITOR, "user:me@example.com"),
+        Grant(Relation.VIEWER, "group:g:2"),
+    ] == member_grants(body, "me@example.com")
+    assert [Grant(Relation.EDITOR, "group:g:1"), Grant(Relation.VIEWER, "group:g:2")] == (
+        member_grants(body)
+    )
+
+
 def test_the_path_index_follows_moves_and_resolves_deleted_subtrees():
     """A folder moving takes its subtree; a deleted path takes the id there and everything
     below it; a file put where a folder was displaces the folder and its children."""
