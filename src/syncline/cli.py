@@ -384,12 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser(
         "sandbox",
-        help="change the running demo's sandbox Drive, SharePoint site, OneDrive or Box: list, "
-        "add, edit, delete files",
+        help="change the running demo's sandbox Drive, SharePoint site, OneDrive, Box or "
+        "Dropbox: list, add, edit, delete files",
     )
     sandbox.add_argument(
         "--integration",
-        choices=("googledrive", "sharepoint", "onedrive", "box"),
+        choices=("googledrive", "sharepoint", "onedrive", "box", "dropbox"),
         default="googledrive",
         help="whose files to change (default googledrive)",
     )

@@ -1,6 +1,7 @@
 """`syncline demo`: a writable sandbox Google Drive, a sandbox Microsoft Graph (a SharePoint site
-and a OneDrive), a sandbox Box and a webhook receiver beside `syncline serve`, with commands to
-try every part of the API; and `syncline sandbox`, which changes their files."""
+and a OneDrive), a sandbox Box, a sandbox Dropbox and a webhook receiver beside
+`syncline serve`, with commands to try every part of the API; and `syncline sandbox`, which
+changes their files."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ from syncline.sandbox import BackgroundServer, DriveState, create_drive_app, pop
 from syncline.sandbox.box import BOX_PATHS, BoxControl, BoxState, box_env, create_box_app
 from syncline.sandbox.box.samples import BoxSamples
 from syncline.sandbox.box.samples import populate as populate_box
+from syncline.sandbox.dropbox import (
+    DROPBOX_PATHS,
+    DropboxControl,
+    DropboxState,
+    create_dropbox_app,
+    dropbox_env,
+)
+from syncline.sandbox.dropbox.samples import DropboxSamples
+from syncline.sandbox.dropbox.samples import populate as populate_dropbox
 from syncline.sandbox.googledrive.control import DriveControl
 from syncline.sandbox.googledrive.settings import googledrive_env
 from syncline.sandbox.kit.control import PREFIX, with_control
@@ -53,8 +63,8 @@ COLLEAGUE = "bob@example.com"
 GRAPH_SCOPES = ("offline_access", "User.Read", "Files.Read.All", "Sites.Read.All",
                 "GroupMember.Read.All")  # fmt: skip
 GRAPH_PATHS = ("/v1.0/", "/common/", "/_download/")
-"""The sandbox's one port serves Graph under these paths, Box under `BOX_PATHS`, and Drive under
-every other."""
+"""The sandbox's one port serves Graph under these paths, Box under `BOX_PATHS`, Dropbox under
+`DROPBOX_PATHS`, and Drive under every other."""
 MARKER = ".syncline-demo"
 """A file in the demo directory: only a directory holding it is ever cleared."""
 STATE_FILE = "demo.json"
@@ -122,6 +132,7 @@ class _Names:
     drive: DriveState
     graph: GraphState
     box: BoxState
+    dropbox: DropboxState
     syncs: dict[str, str]
     """Sync id by integration."""
 
@@ -141,6 +152,10 @@ class _Names:
             boxed = list(self.box.items.values())
         for entry in boxed:
             self._known[record_id(self.syncs["box"], entry.id)] = entry.name
+        with self.dropbox.lock:
+            dropped = list(self.dropbox.items.values())
+        for item in dropped:
+            self._known[record_id(self.syncs["dropbox"], item.id)] = item.name
 
     def of(self, rid: str) -> str:
         if rid not in self._known:
@@ -212,24 +227,32 @@ def run_demo(
     samples = populate_graph(graph, user=DRIVE_USER, colleague=COLLEAGUE)
     box = BoxState(token_ttl=3600.0, enterprise="example.com")
     box_samples = populate_box(box, user=DRIVE_USER, colleague=COLLEAGUE)
+    dropbox = DropboxState()
+    dropbox_samples = populate_dropbox(dropbox, user=DRIVE_USER, colleague=COLLEAGUE)
     syncs = {
         integration: sync_id(project_id, DEMO_USER, integration, "files", "default")
-        for integration in ("googledrive", "sharepoint", "onedrive", "box")
+        for integration in ("googledrive", "sharepoint", "onedrive", "box", "dropbox")
     }
     sid = syncs["googledrive"]
     secret = generate_secret()
     sandbox_app = with_control(
         _by_path(
-            graph=create_graph_app(graph), box=create_box_app(box), drive=create_drive_app(drive)
+            [
+                (GRAPH_PATHS, create_graph_app(graph)),
+                (BOX_PATHS, create_box_app(box)),
+                (DROPBOX_PATHS, create_dropbox_app(dropbox)),
+            ],
+            default=create_drive_app(drive),
         ),
         {
             "googledrive": DriveControl(drive, DRIVE_USER),
             "sharepoint": GraphControl(graph, samples.library),
             "onedrive": GraphControl(graph, samples.onedrive),
             "box": BoxControl(box, DRIVE_USER),
+            "dropbox": DropboxControl(dropbox, DRIVE_USER),
         },
     )
-    hooks_app = _receiver(secret, _Names(drive, graph, box, syncs))
+    hooks_app = _receiver(secret, _Names(drive, graph, box, dropbox, syncs))
     with (
         BackgroundServer(sandbox_app, port=drive_port) as sandbox,
         BackgroundServer(hooks_app, port=hooks_port) as hooks,
@@ -262,6 +285,7 @@ def run_demo(
             },
             graph=_graph_steps(graph, samples, syncs, command_name()),
             box=_box_steps(box, box_samples, syncs["box"], command_name()),
+            dropbox=_dropbox_steps(dropbox, dropbox_samples, syncs["dropbox"], command_name()),
         )
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(
@@ -271,6 +295,7 @@ def run_demo(
                         **googledrive_env(sandbox.url),
                         **graph_env(sandbox.url),
                         **box_env(sandbox.url),
+                        **dropbox_env(sandbox.url),
                     },
                     on_ready=lambda: print(guide, flush=True),
                 )
@@ -278,17 +303,17 @@ def run_demo(
     return 0
 
 
-def _by_path(*, graph: ASGIApp, box: ASGIApp, drive: ASGIApp) -> ASGIApp:
-    """One ASGI app for the sandbox's port: Graph's paths to `graph`, Box's to `box`, the rest
-    to `drive`."""
+def _by_path(routes: list[tuple[tuple[str, ...], ASGIApp]], *, default: ASGIApp) -> ASGIApp:
+    """One ASGI app for the sandbox's port: each request to the first app whose path
+    prefixes match it, else to `default` (Drive)."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(GRAPH_PATHS):
-            await graph(scope, receive, send)
-        elif scope["type"] == "http" and scope["path"].startswith(BOX_PATHS):
-            await box(scope, receive, send)
-        else:
-            await drive(scope, receive, send)
+        if scope["type"] == "http":
+            for prefixes, routed in routes:
+                if scope["path"].startswith(prefixes):
+                    await routed(scope, receive, send)
+                    return
+        await default(scope, receive, send)
 
     return app
 
@@ -361,6 +386,30 @@ def _box_steps(box: BoxState, samples: BoxSamples, sync: str, cli: str) -> str:
     )
 
 
+def _dropbox_steps(dropbox: DropboxState, samples: DropboxSamples, sync: str, cli: str) -> str:
+    """Step 7 of the guide: connect and sync the Dropbox account, read a Paper document as
+    Markdown, ask who may read a shared folder's file, and change the account."""
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    json_ = "-H 'Content-Type: application/json'"
+    access, refresh = dropbox.issue_tokens(DRIVE_USER)
+    enable = orjson.dumps({"integration": "dropbox", "pipeline": "files"}).decode()
+    paper = record_id(sync, samples.paths["Projects/Roadmap.paper"])
+    brief = record_id(sync, samples.paths["Projects/Acme/brief.txt"])
+    check = orjson.dumps({"object": brief, "user": COLLEAGUE, "role": "can_read"}).decode()
+    return "\n".join(
+        [
+            f"  curl -s {auth} {json_} $API/api/credentials "
+            f"-d {shlex.quote(_credential(access, refresh, 'dropbox'))}",
+            f"  curl -s {auth} {json_} $API/api/syncs -d '{enable}'",
+            f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
+            f"  curl -s {auth} $API/api/syncs/{sync}/records/{paper}/content",
+            f"  curl -s {auth} {json_} $API/api/permissions/{sync}/check -d '{check}'",
+            f"  {cli} sandbox --integration dropbox add memo.txt --content 'Memo'",
+            f"  curl -s -X POST {auth} $API/api/syncs/{sync}/trigger",
+        ]
+    )
+
+
 def _guide(
     *,
     base: str,
@@ -373,6 +422,7 @@ def _guide(
     files: dict[str, str],
     graph: str,
     box: str,
+    dropbox: str,
 ) -> str:
     """What the demo prints once it is ready: working commands with real ids."""
     cli = command_name()
@@ -388,7 +438,8 @@ Syncline demo is running.
   API       {base}   (OpenAPI docs: {base}/docs)
   sandbox   {sandbox}   a Google Drive of {DRIVE_USER}, with Docs, PDFs and a shared drive;
             and Microsoft Graph: a SharePoint site "Marketing" and {DRIVE_USER}'s OneDrive;
-            and Box: {DRIVE_USER}'s All Files, a folder shared with a "Legal" group
+            and Box: {DRIVE_USER}'s All Files, a folder shared with a "Legal" group;
+            and Dropbox: {DRIVE_USER}'s Dropbox, a shared folder and a Paper document
   webhooks  {receiver}   events it receives are printed below, signatures checked
   data      {workdir}   (cleared at each start)
 
@@ -427,6 +478,10 @@ In another terminal:
 6. Box, the same way; {COLLEAGUE} reads 2025.txt through the "Legal" group:
 {box}
 
+7. Dropbox, the same way; the Paper document comes as Markdown, and {COLLEAGUE} reads
+   brief.txt as an editor of the shared "Projects" folder:
+{dropbox}
+
 Press Ctrl+C to stop.
 """
 
@@ -455,7 +510,7 @@ def sandbox_command(
     workdir: Path | None,
 ) -> int:
     """`syncline sandbox list|add|edit|delete`: change a file of the running demo's sandbox
-    Drive, SharePoint site, OneDrive or Box."""
+    Drive, SharePoint site, OneDrive, Box or Dropbox."""
     files = f"{_sandbox_url(url, workdir)}{PREFIX}/{integration}/files"
     request: tuple[str, str, dict[str, str] | None]
     if action == "add":

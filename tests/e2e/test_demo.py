@@ -194,7 +194,7 @@ def test_the_box_commands_work(start):
     with `syncline sandbox --integration box` arrives as `record_created`."""
     demo = start()
     demo.wait_for(lambda out: "Press Ctrl+C to stop." in out)
-    step = demo.output.split("6. Box, the same way")[1]
+    step = demo.output.split("6. Box, the same way")[1].split("7. Dropbox")[0]
     curls = [line.strip() for line in step.splitlines() if line.strip().startswith("curl ")]
     connect, enable, records, content, check, trigger = curls
 
@@ -205,6 +205,32 @@ def test_the_box_commands_work(start):
     names = {r["name"] for r in _json(demo.shell(records))["data"]}  # type: ignore[index]
     assert {"Contracts", "Acme MSA.pdf", "2025.txt", "Notes.txt", "Agenda.txt"} <= names
     assert "Renew Acme by March." in demo.shell(content)
+    assert {"hasAccess": True} == _json(demo.shell(check))
+    add = next(line.strip() for line in step.splitlines() if "sandbox --integration" in line)
+    assert "memo.txt" in demo.shell(add)
+    demo.shell(trigger)
+    demo.wait_for(lambda out: re.search(r"record_created\s+'memo.txt'", out) is not None)
+    assert "Traceback" not in demo.output
+
+
+def test_the_dropbox_commands_work(start):
+    """Step 7's curls connect the sandbox Dropbox account, enable its sync, list its records
+    and export the Paper document as Markdown; the printed check says the colleague reads the
+    shared folder's file; a file added with `syncline sandbox --integration dropbox` arrives
+    as `record_created`."""
+    demo = start()
+    demo.wait_for(lambda out: "Press Ctrl+C to stop." in out)
+    step = demo.output.split("7. Dropbox, the same way")[1]
+    curls = [line.strip() for line in step.splitlines() if line.strip().startswith("curl ")]
+    connect, enable, records, content, check, trigger = curls
+
+    assert "ACTIVE" == _json(demo.shell(connect))["status"]  # type: ignore[index]
+    sync = _json(demo.shell(enable))["id"]  # type: ignore[index]
+    assert sync in records
+    demo.wait_for(lambda out: "webhook sync_complete" in out)
+    names = {r["name"] for r in _json(demo.shell(records))["data"]}  # type: ignore[index]
+    assert {"Projects", "Acme", "brief.txt", "Roadmap.paper", "Notes.txt"} <= names
+    assert "# Roadmap" in demo.shell(content)
     assert {"hasAccess": True} == _json(demo.shell(check))
     add = next(line.strip() for line in step.splitlines() if "sandbox --integration" in line)
     assert "memo.txt" in demo.shell(add)
