@@ -154,8 +154,8 @@ class _Names:
             self._known[record_id(self.syncs["box"], entry.id)] = entry.name
         with self.dropbox.lock:
             dropped = list(self.dropbox.items.values())
-        for item in dropped:
-            self._known[record_id(self.syncs["dropbox"], item.id)] = item.name
+        for dropped_item in dropped:
+            self._known[record_id(self.syncs["dropbox"], dropped_item.id)] = dropped_item.name
 
     def of(self, rid: str) -> str:
         if rid not in self._known:
