@@ -27,6 +27,7 @@ from syncline.api.routes.admin import AdminAPI
 from syncline.auth import TokenVerifier, load_public_key_pem
 from syncline.config import Settings
 from syncline.connectors.registry import Registry, builtin_registry
+from syncline.connectors.transport import shared_client
 from syncline.credentials import CredentialService, OAuthApp
 from syncline.credentials.connect import ConnectFlow
 from syncline.crypto import SecretBox, generate_key
@@ -191,10 +192,9 @@ async def build_runtime(
     box = SecretBox(key)
     await ensure_default_project(settings, store, box)
 
-    http = httpx.AsyncClient(
+    http = shared_client(
         timeout=httpx.Timeout(60.0, connect=10.0),
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        follow_redirects=True,
     )
     registry = builtin_registry()
     apps = oauth_apps(registry, env)
