@@ -42,7 +42,7 @@ async def test_requests_spread_over_every_pool_and_reuse_their_connections():
 
             first = await wave()
             second = await wave()
-            pools = [shard._pool.connections for shard in transport._shards]  # noqa: SLF001
+            pools = [shard._pool.connections for shard in transport._shards]
     assert all(pool for pool in pools)
     assert second <= first
     assert 40 >= len(first) >= 4
@@ -51,9 +51,9 @@ async def test_requests_spread_over_every_pool_and_reuse_their_connections():
 def test_limits_are_shared_out_rounded_up():
     """Each of the pools gets its share of the connection and keep-alive limits, at least one."""
     transport = ShardedTransport(httpx.Limits(max_connections=10, max_keepalive_connections=3), 4)
-    pools = [shard._pool for shard in transport._shards]  # noqa: SLF001
-    assert [3, 3, 3, 3] == [p._max_connections for p in pools]  # noqa: SLF001
-    assert [1, 1, 1, 1] == [p._max_keepalive_connections for p in pools]  # noqa: SLF001
+    pools = [shard._pool for shard in transport._shards]
+    assert [3, 3, 3, 3] == [p._max_connections for p in pools]
+    assert [1, 1, 1, 1] == [p._max_keepalive_connections for p in pools]
 
 
 async def test_closing_the_client_closes_every_pool():
@@ -61,7 +61,7 @@ async def test_closing_the_client_closes_every_pool():
     with BackgroundServer(_app()) as server:
         client = shared_client(timeout=httpx.Timeout(5.0), limits=httpx.Limits(), shards=3)
         await asyncio.gather(*(client.get(f"{server.url}/y") for _ in range(9)))
-        transport = client._transport  # noqa: SLF001
+        transport = client._transport
         assert isinstance(transport, ShardedTransport)
         await client.aclose()
-    assert all(not shard._pool.connections for shard in transport._shards)  # noqa: SLF001
+    assert all(not shard._pool.connections for shard in transport._shards)

@@ -526,6 +526,16 @@ class Dropbox(Upstream):
         ),
         BadConfig("unknown path", lambda u, t: {"folderId": "/nowhere"}, "configuration.folderId"),
         BadConfig(
+            "a path outside the account",
+            lambda u, t: {"folderId": "ns:999999/elsewhere"},
+            "configuration.folderId",
+        ),
+        BadConfig(
+            "a malformed path",
+            lambda u, t: {"folderId": "no/leading/slash"},
+            "configuration.folderId",
+        ),
+        BadConfig(
             "a file as folderId", lambda u, t: {"folderId": t["a1"]}, "configuration.folderId"
         ),
         BadConfig(

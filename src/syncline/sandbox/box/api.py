@@ -33,12 +33,20 @@ from syncline.sandbox.box.errors import (
     BoxError,
     bad_request,
     box_error,
+    insufficient_scope,
     json_response,
     not_found,
     unauthorized,
 )
 from syncline.sandbox.box.render import Renderer, parse_fields
-from syncline.sandbox.box.state import CHANGES_EVENTS, STREAM_BASE, BoxState, Event, Item
+from syncline.sandbox.box.state import (
+    CHANGES_EVENTS,
+    READ_SCOPES,
+    STREAM_BASE,
+    BoxState,
+    Event,
+    Item,
+)
 from syncline.sandbox.kit.page_tokens import PageTokens
 from syncline.types import JSON, JSONObject
 
@@ -81,9 +89,12 @@ class BoxApi:
 
     def _caller(self, request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        user = self.state.grants.user_for(token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        grant = self.state.grants.grant_for(token.strip()) if scheme.lower() == "bearer" else None
+        if grant is None:
             raise unauthorized()
+        user, scopes = grant
+        if scopes and not scopes & READ_SCOPES:
+            raise insufficient_scope()
         return user
 
     def _item(self, kind: str, item_id: str, user: str) -> Item:

@@ -18,6 +18,7 @@ __all__ = [
     "BoxError",
     "bad_request",
     "box_error",
+    "insufficient_scope",
     "json_response",
     "not_found",
     "unauthorized",
@@ -85,6 +86,23 @@ def unauthorized() -> BoxError:
     """401: no bearer token, an unknown one, or one past its 60 minutes."""
     return box_error(
         401, "unauthorized", "Unauthorized", headers={"WWW-Authenticate": AUTHENTICATE_HEADER}
+    )
+
+
+SCOPE_MESSAGE = "The request requires higher privileges than provided by the access token."
+
+
+def insufficient_scope() -> BoxError:
+    """403: the token's scopes do not cover the call (RFC 6750's `insufficient_scope`, which
+    Box also names in `WWW-Authenticate`)."""
+    return box_error(
+        403,
+        "insufficient_scope",
+        SCOPE_MESSAGE,
+        headers={
+            "WWW-Authenticate": 'Bearer realm="Service", error="insufficient_scope", '
+            f'error_description="{SCOPE_MESSAGE}"'
+        },
     )
 
 

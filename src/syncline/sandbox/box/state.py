@@ -74,6 +74,9 @@ dropped connection."""
 OAUTH_PATHS = ("/oauth2/", "/api/oauth2/")
 CONTROL_PREFIX = "/_box/"
 """The fake's own test controls (never faulted or slowed)."""
+READ_SCOPES = frozenset({"root_readonly", "root_readwrite"})
+"""Box's application scopes that read files and folders ("Read all files and folders stored
+in Box" and its read-write sibling)."""
 BOX_PATHS = ("/2.0/", "/oauth2/", "/api/oauth2/", "/_boxcloud/", "/_box/")
 """Every path prefix the fake serves: API v2.0, OAuth, the download host, its test controls."""
 
@@ -300,10 +303,14 @@ class BoxState:
             except KeyError:
                 return self.add_user(login)
 
-    def issue_tokens(self, login: str = "alice@example.com") -> tuple[str, str]:
-        """A grant for the user with `login` (created if new): (access token, refresh token)."""
+    def issue_tokens(
+        self, login: str = "alice@example.com", scopes: Iterable[str] = ()
+    ) -> tuple[str, str]:
+        """A grant for the user with `login` (created if new): (access token, refresh token).
+        No `scopes` stands for an app with every scope; a grant naming scopes, none of them in
+        `READ_SCOPES`, is refused `insufficient_scope` by the API."""
         with self.lock:
-            return self.grants.issue(self.ensure_user(login), ())
+            return self.grants.issue(self.ensure_user(login), scopes)
 
     def add_group(self, name: str, members: Iterable[str] = ()) -> str:
         """A managed group; `members` are logins."""

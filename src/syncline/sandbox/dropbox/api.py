@@ -7,16 +7,22 @@ answering the bytes with the result in the `Dropbox-API-Result` header.
 - `files/list_folder` (`path` "" for the root, a path, `id:...` or `ns:<id>[/...]`;
   `recursive`, `include_deleted`, `include_has_explicit_shared_members`, `limit` 1..2000),
   `files/list_folder/continue` (`cursor`), `files/list_folder/get_latest_cursor`: a listing
-  pages by path (parents before children; a recursive listing of a folder includes it), and
-  its last cursor replays the change log from when the listing started; a cursor from
-  `get_latest_cursor` replays from when it was taken. An expired cursor is 409 `reset`.
+  pages by path (parents before children; a recursive listing of a folder includes it), each
+  page what is there when it is served after the last path served (a page costs what it
+  serves: see `DropboxState.listing`), and its last cursor replays the change log from when
+  the listing started; a cursor from `get_latest_cursor` replays from when it was taken. An
+  expired cursor is 409 `reset`.
 - `files/get_metadata` (`include_deleted`; the root is unsupported, as Dropbox says).
 - `sharing/list_folder_members` (+ `/continue`), `sharing/list_file_members` (+ `/continue`),
   `sharing/get_folder_metadata`.
 - `users/get_current_account`.
-- Team routes (a team-linked token): `team/team_folder/list` (+ `/continue`),
-  `team/groups/list` (+ `/continue`), `team/groups/members/list` (+ `/continue`). A team token
-  on a user route needs `Dropbox-API-Select-User: <team_member_id>`.
+- Team routes (a team-linked token; a user token is a plain-text 400):
+  `team/team_folder/list` (+ `/continue`), `team/groups/list` (+ `/continue`),
+  `team/groups/members/list` (+ `/continue`), `team/token/get_authenticated_admin` (no
+  arguments: `{"admin_profile": <TeamMemberProfile>}` of the admin who linked the app; 409
+  `mapping_not_found` when the state recorded none, `admin_not_active` when that member lost
+  the admin role). A team token on a user route needs
+  `Dropbox-API-Select-User: <team_member_id>`.
 - `Dropbox-API-Path-Root`: `{".tag": "home"}`, `{".tag": "root", "root": <team space root
   namespace id>}` or `{".tag": "namespace_id", "namespace_id": ...}`; a wrong one is 422.
 """
@@ -48,6 +54,7 @@ from syncline.sandbox.dropbox.render import (
     membership,
     metadata,
     team_folder,
+    team_member_profile,
     timestamp,
 )
 from syncline.sandbox.dropbox.state import (
@@ -58,6 +65,7 @@ from syncline.sandbox.dropbox.state import (
     Member,
     User,
     content_hash,
+    in_scope,
 )
 from syncline.types import JSON, JSONObject
 
@@ -122,16 +130,6 @@ def _n(value: JSON) -> int:
     return value
 
 
-def _in_scope(path_lower: str, scope: str, recursive: bool) -> bool:
-    if scope == "":
-        return recursive or path_lower.count("/") == 1
-    if path_lower == scope:
-        return recursive
-    if not path_lower.startswith(scope + "/"):
-        return False
-    return recursive or "/" not in path_lower[len(scope) + 1 :]
-
-
 class DropboxApi:
     def __init__(self, state: DropboxState) -> None:
         self.state = state
@@ -154,6 +152,7 @@ class DropboxApi:
             "team/groups/list/continue": self.groups_list_continue,
             "team/groups/members/list": self.group_members_list,
             "team/groups/members/list/continue": self.group_members_list_continue,
+            "team/token/get_authenticated_admin": self.token_get_authenticated_admin,
         }
         content: dict[str, Handler] = {
             "files/download": self.download,
@@ -209,7 +208,7 @@ class DropboxApi:
             raise bad_input(route, 'HTTP header "Dropbox-API-Arg": expected object')
         return body
 
-    def _token_owner(self, request: Request) -> str:
+    def _bearer(self, request: Request) -> str:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
@@ -219,6 +218,10 @@ class DropboxApi:
                 + request.headers.get("authorization", "")
                 + '".  Expecting "Bearer <oauth2-access-token>".',
             )
+        return token
+
+    def _token_owner(self, request: Request) -> str:
+        token = self._bearer(request)
         owner = self.state.grants.user_for(token)
         if owner is None:
             # A token of ours that lapsed reads as expired; anything else as invalid.
@@ -392,6 +395,7 @@ class DropboxApi:
             cursor = self._cursor(caller, scope, args, route, seq=self.state.position, after="")
             payload = self.state.tokens.decode(cursor)
             assert payload is not None
+            payload["i"] = self.state.new_listing()  # the listing's rows are kept by this id
             return json_response(self._page(caller, payload))
 
     async def get_latest_cursor(self, request: Request) -> Response:
@@ -424,46 +428,45 @@ class DropboxApi:
             return json_response(self._page(caller, payload))
 
     def _page(self, caller: Caller, payload: JSONObject) -> JSONObject:
-        """One page of a listing (`a` is the last path served) or of changes (`a` is None)."""
+        """One page of a listing (`a` is the last path served, `i` the listing's id) or of
+        changes (`a` is None): what it serves is all it renders."""
         state = self.state
         scope, recursive = str(payload["p"]), bool(payload["r"])
         limit = _n(payload["l"])
         explicit = bool(payload["x"])
         entries: list[JSONObject] = []
         if payload["a"] is not None:
-            after = str(payload["a"])
-            rows: list[tuple[str, JSONObject]] = []
-            for shown, item in state.view(caller.user, caller.root):
-                key = shown.lower()
-                if key > after and _in_scope(key, scope, recursive):
-                    rows.append((key, metadata(state, caller.user, shown, item, explicit=explicit)))
-            if payload["d"]:
-                mounts = state.mounts(caller.user, caller.root)
-                live = {shown.lower() for shown, _ in state.view(caller.user, caller.root)}
-                for (ns, _), shown_path in state.tombstones.items():
-                    if ns in mounts:
-                        shown = mounts[ns] + shown_path
-                        key = shown.lower()
-                        if key not in live and key > after and _in_scope(key, scope, recursive):
-                            rows.append((key, deleted_entry(shown)))
-            rows.sort(key=lambda row: row[0])
-            page = rows[:limit]
-            entries = [row[1] for row in page]
-            more = len(rows) > limit
-            next_payload = {**payload, "a": page[-1][0] if more else None}
+            listing_id = payload.get("i")
+            if not isinstance(listing_id, int) or isinstance(listing_id, bool):
+                listing_id = None
+            listing = state.listing(
+                listing_id, caller.user, caller.root, scope, recursive, bool(payload["d"])
+            )
+            page, more = listing.page(str(payload["a"]), limit)
+            entries = [
+                deleted_entry(row.shown)
+                if row.item is None
+                else metadata(state, caller.user, row.shown, row.item, explicit=explicit)
+                for row in page
+            ]
+            next_payload = {**payload, "a": page[-1].key if more else None}
+            if not more:  # the listing is over: its last cursor only replays changes
+                next_payload.pop("i", None)
+                state.end_listing(listing_id)
         else:
             seq = _n(payload["s"])
             mounts = state.mounts(caller.user, caller.root)
             consumed = seq
-            for entry in state.log[seq:]:
+            for index in range(seq, len(state.log)):
                 if len(entries) >= limit:
                     break
+                entry = state.log[index]
                 consumed = entry.seq
                 mount = mounts.get(entry.ns)
                 if mount is None:
                     continue
                 shown = mount + entry.path
-                if not shown or not _in_scope(shown.lower(), scope, recursive):
+                if not shown or not in_scope(shown.lower(), scope, recursive):
                     continue
                 if entry.kind == "delete":
                     entries.append(deleted_entry(shown))
@@ -798,11 +801,15 @@ class DropboxApi:
             page = self._team_page("g", self._groups(), _n(cursor["o"]), _n(cursor["l"]))
             return json_response({"groups": page.pop("rows"), **page})
 
+    def _joined(self) -> float:
+        """When members joined the team: when the state's first namespace was made."""
+        return min((ns.created for ns in self.state.namespaces.values()), default=0.0)
+
     def _group_members(self, group_id: str) -> list[JSON]:
         group = self.state.groups.get(group_id)
         if group is None:
             raise route_error({".tag": "group_not_found"})
-        joined = min((ns.created for ns in self.state.namespaces.values()), default=0.0)
+        joined = self._joined()
         return [
             {
                 "profile": member_profile(self.state.user(email), joined),
@@ -841,6 +848,26 @@ class DropboxApi:
                 raise route_error({".tag": "invalid_cursor"}) from None
             page = self._team_page("gm", rows, _n(cursor["o"]), _n(cursor["l"]), {"id": group_id})
             return json_response({"members": page.pop("rows"), **page})
+
+    async def token_get_authenticated_admin(self, request: Request) -> Response:
+        """The admin who linked the team app, as a `TeamMemberProfile`; 409 `mapping_not_found`
+        when no admin was recorded for the token, `admin_not_active` when that member is no
+        longer on the team or no longer has the admin role it linked with."""
+        await self._args(request)
+        with self.state.lock:
+            self._team(request)
+            link = self.state.team_link(self._bearer(request))
+            if link is None:
+                raise route_error({".tag": "mapping_not_found"})
+            admin = self.state.users.get(link.admin)
+            if (
+                admin is None
+                or admin.team_member_id is None
+                or (link.as_admin and not admin.is_admin)
+            ):
+                raise route_error({".tag": "admin_not_active"})
+            profile = team_member_profile(self.state, admin, self._joined())
+            return json_response({"admin_profile": profile})
 
 
 def _export_paper(markdown: str, fmt: str) -> tuple[bytes, str]:

@@ -47,6 +47,9 @@ def create_dropbox_app(state: DropboxState) -> ASGIApp:
     async def token(request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         status, body = state.grants.token_endpoint(form, _basic(request.headers))
+        access = body.get("access_token")
+        if status == 200 and form.get("grant_type") == "refresh_token" and isinstance(access, str):
+            state.refreshed(form.get("refresh_token", ""), access)  # a team link carries over
         return json_response(body, status, {"Cache-Control": "no-store"})
 
     async def authorize(request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Dropbox's JSON shapes for files, folders, deleted entries, sharing members and team
 objects (the stone spec's `FileMetadata`, `FolderMetadata`, `DeletedMetadata`,
 `UserMembershipInfo`, `GroupMembershipInfo`, `InviteeMembershipInfo`, `SharedFolderMetadata`,
-`TeamFolderMetadata`, `GroupSummary`, `MemberProfile`)."""
+`TeamFolderMetadata`, `GroupSummary`, `MemberProfile`, `TeamMemberProfile`)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ __all__ = [
     "member_profile",
     "membership",
     "metadata",
+    "team_member_profile",
     "timestamp",
     "user_info",
 ]
@@ -170,6 +171,18 @@ def member_profile(user: User, joined: float) -> JSONObject:
         },
         "membership_type": _tag("full"),
         "joined_on": timestamp(joined),
+    }
+
+
+def team_member_profile(state: DropboxState, user: User, joined: float) -> JSONObject:
+    """`TeamMemberProfile`: the `MemberProfile` plus the ids of the member's groups, its member
+    folder (its home namespace) and its root folder (the team space's root namespace, else the
+    home)."""
+    return {
+        **member_profile(user, joined),
+        "groups": [g.group_id for g in state.groups.values() if user.email in g.members],
+        "member_folder_id": user.home,
+        "root_folder_id": state.team.root_ns if state.team is not None else user.home,
     }
 
 

@@ -14,6 +14,11 @@ path and no `id`, for a delete (one for a deleted folder, its children implied);
 rename is a `deleted` entry at the old path then the item at its new path with the same id,
 and moving a folder also lists everything under it at its new path.
 
+A listing (`files/list_folder` and its `continue`s) pages through `DropboxState.listing`: the
+rows in order, computed once (one sort) and kept while nothing they derive from changes, so a
+page costs what it serves; after a change between two pages the rows are computed again, so
+every page shows the Dropbox as it is when it is served, after the last path already served.
+
 Simplifications, on purpose: shared folders do not nest; joining a shared folder later does not
 replay its contents into older cursors; casing-only renames are logged like any rename;
 entries are not coalesced (an item changed twice since a cursor may appear twice, the last one
@@ -22,11 +27,13 @@ current).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -49,12 +56,16 @@ __all__ = [
     "DropboxState",
     "Group",
     "Item",
+    "Listing",
+    "ListingRow",
     "LogEntry",
     "Member",
     "Namespace",
     "Team",
+    "TeamLink",
     "User",
     "content_hash",
+    "in_scope",
 ]
 
 DROPBOX_FAULTS = ("429", "429_text", "500", "503", "401", "reset", "timeout", "drop")
@@ -75,6 +86,9 @@ DROPBOX_PATHS = ("/2/", OAUTH_PREFIX, CONTENT_PREFIX + "/", CONTROL_PREFIX)
 BLOCK_SIZE = 4 * 1024 * 1024
 ACCESS_TYPES = ("owner", "editor", "viewer", "viewer_no_comment", "traverse", "no_access")
 PAPER_EXPORT_OPTIONS = ("markdown", "html", "plain_text")
+LISTING_CACHE = 8
+"""How many listings' ordered rows the state keeps (the least recently used go first; a listing
+whose rows went is computed again on its next page)."""
 
 Tag = Literal["file", "folder"]
 NamespaceKind = Literal["home", "shared", "team_folder"]
@@ -180,8 +194,55 @@ class Team:
     """The team space's root namespace (`Dropbox-API-Path-Root: {".tag": "root", ...}`)."""
 
 
+@dataclass(frozen=True, slots=True)
+class TeamLink:
+    """Who linked a team app, as `team/token/get_authenticated_admin` answers it."""
+
+    admin: str
+    """The linking member's account id."""
+    as_admin: bool
+    """Whether they had the admin role then (losing it since is `admin_not_active`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingRow:
+    key: str
+    """The path lowercased in the listing's view: what a listing orders and resumes by."""
+    shown: str
+    """The path in display case."""
+    item: Item | None
+    """None: a deleted entry (`include_deleted`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A listing's rows ordered by `key` (equal keys, from two namespaces mounted at one path,
+    in the order the items were created), and what they were computed from."""
+
+    basis: tuple[object, ...]
+    keys: list[str]
+    rows: list[ListingRow]
+
+    def page(self, after: str, limit: int) -> tuple[list[ListingRow], bool]:
+        """Up to `limit` rows whose key sorts after `after`, and whether more follow."""
+        start = bisect.bisect_right(self.keys, after)
+        return self.rows[start : start + limit], len(self.rows) - start > limit
+
+
 def lower(path: str) -> str:
     return path.lower()
+
+
+def in_scope(path_lower: str, scope: str, recursive: bool) -> bool:
+    """Whether a listing of `scope` (a lowercased path, "" for the root) shows `path_lower`:
+    its direct children, or with `recursive` everything under it and the folder itself."""
+    if scope == "":
+        return recursive or path_lower.count("/") == 1
+    if path_lower == scope:
+        return recursive
+    if not path_lower.startswith(scope + "/"):
+        return False
+    return recursive or "/" not in path_lower[len(scope) + 1 :]
 
 
 class DropboxState:
@@ -216,6 +277,13 @@ class DropboxState:
         self.team: Team | None = None
         self._ns_ids = itertools.count(1_500_000_001)
         self._revs = itertools.count(0x5E1A0000001)
+        self._layout = 0
+        """Bumped whenever an item appears, moves or goes, or a tombstone does: a listing's
+        rows computed before are stale."""
+        self._listings: OrderedDict[int, Listing] = OrderedDict()
+        self._listing_ids = itertools.count(1)
+        self._team_links: dict[str, TeamLink] = {}
+        """Access and refresh tokens of team-linked grants -> who linked them."""
 
     # -- people --------------------------------------------------------------------------------
 
@@ -273,13 +341,38 @@ class DropboxState:
         with self.lock:
             return self.grants.issue(self.ensure_user(email).account_id, ())
 
-    def issue_team_tokens(self) -> tuple[str, str]:
+    def issue_team_tokens(self, admin: str | None = None) -> tuple[str, str]:
         """A team-linked grant (an admin linked a team app): team routes, and user routes with
-        `Dropbox-API-Select-User`."""
+        `Dropbox-API-Select-User`. `admin` (an email) is the team member who linked it, by
+        default the first member with the admin role, else the first member; with no member
+        yet, none is recorded (`team/token/get_authenticated_admin` answers
+        `mapping_not_found`)."""
         with self.lock:
             if self.team is None:
                 raise ValueError("create_team first")
-            return self.grants.issue(self.team.team_id, ())
+            if admin is not None:
+                linker: User | None = self.user(admin)
+            else:
+                members = [u for u in self.users.values() if u.team_member_id]
+                linker = next((u for u in members if u.is_admin), None)
+                linker = linker or (members[0] if members else None)
+            access, refresh = self.grants.issue(self.team.team_id, ())
+            if linker is not None:
+                link = TeamLink(linker.account_id, linker.is_admin)
+                self._team_links[access] = self._team_links[refresh] = link
+            return access, refresh
+
+    def team_link(self, access_token: str) -> TeamLink | None:
+        """Who linked the team app this access token is for (None: not recorded)."""
+        with self.lock:
+            return self._team_links.get(access_token)
+
+    def refreshed(self, refresh_token: str, access_token: str) -> None:
+        """A refresh minted `access_token` from `refresh_token`: it keeps its grant's link."""
+        with self.lock:
+            link = self._team_links.get(refresh_token)
+            if link is not None:
+                self._team_links[access_token] = link
 
     def add_group(
         self, name: str, members: Iterable[str] = (), *, management: str = "company_managed"
@@ -312,6 +405,7 @@ class DropboxState:
                 if item.ns == home and lower(item.path).startswith(prefix):
                     item.ns, item.path = ns.ns_id, item.path[len(folder.path) :]
             folder.ns, folder.path = ns.ns_id, ""
+            self._layout += 1
             self._log_upsert(folder)
             return ns.ns_id
 
@@ -389,6 +483,91 @@ class DropboxState:
             if path:
                 yield path, item
 
+    # -- listings ------------------------------------------------------------------------------
+
+    def new_listing(self) -> int:
+        """An id for a listing that starts now (its cursors carry it)."""
+        with self.lock:
+            return next(self._listing_ids)
+
+    def listing(
+        self,
+        listing_id: int | None,
+        user: User,
+        root: str,
+        scope: str,
+        recursive: bool,
+        deleted: bool,
+    ) -> Listing:
+        """What a listing of `scope` (lowercased, "" for the root) in `user`'s `root` view
+        pages through now: the items in scope and, with `deleted`, the tombstones there that
+        no live item covers. Computed (one sort) on the listing's first page and again only
+        when an item, a tombstone or the user's mounts changed since; else its rows as kept."""
+        with self.lock:
+            mounts = self.mounts(user, root)
+            basis = (
+                user.account_id,
+                root,
+                scope,
+                recursive,
+                deleted,
+                self._layout,
+                len(self.items),  # also catches items removed from `items` directly
+                len(self.tombstones),
+                tuple(mounts.items()),
+            )
+            if listing_id is None:
+                return self._compute_listing(basis, mounts, scope, recursive, deleted)
+            kept = self._listings.get(listing_id)
+            if kept is None or kept.basis != basis:
+                kept = self._compute_listing(basis, mounts, scope, recursive, deleted)
+                self._listings[listing_id] = kept
+            self._listings.move_to_end(listing_id)
+            while len(self._listings) > LISTING_CACHE:
+                self._listings.popitem(last=False)
+            return kept
+
+    def end_listing(self, listing_id: int | None) -> None:
+        """The listing served its last page: its rows need not be kept."""
+        with self.lock:
+            if listing_id is not None:
+                self._listings.pop(listing_id, None)
+
+    def _compute_listing(
+        self,
+        basis: tuple[object, ...],
+        mounts: dict[str, str],
+        scope: str,
+        recursive: bool,
+        deleted: bool,
+    ) -> Listing:
+        rows: list[ListingRow] = []
+        live: set[str] = set()
+        for item in self.items.values():
+            mount = mounts.get(item.ns)
+            if mount is None:
+                continue
+            shown = mount + item.path
+            if not shown:
+                continue
+            key = shown.lower()
+            live.add(key)
+            if in_scope(key, scope, recursive):
+                rows.append(ListingRow(key, shown, item))
+        if deleted:
+            for (ns, _), path in self.tombstones.items():
+                mount = mounts.get(ns)
+                if mount is None:
+                    continue
+                shown = mount + path
+                key = shown.lower()
+                # "" (a namespace's own root seen at the view's root) sorts before any resume
+                # point: never served.
+                if key and key not in live and in_scope(key, scope, recursive):
+                    rows.append(ListingRow(key, shown, None))
+        rows.sort(key=lambda row: row.key)  # stable: equal keys keep the order above
+        return Listing(basis, [row.key for row in rows], rows)
+
     # -- items ---------------------------------------------------------------------------------
 
     def _new_item(self, tag: Tag, ns: str, path: str, content: bytes = b"") -> Item:
@@ -404,6 +583,7 @@ class DropboxState:
             server_modified=now,
         )
         self.items[item.id] = item
+        self._layout += 1
         return item
 
     def _parent(self, email: str, parent: str | None) -> tuple[str, str]:
@@ -478,6 +658,7 @@ class DropboxState:
             else:
                 new_ns, prefix = self.items[parent].ns, self.items[parent].path
             new_path = f"{prefix}/{name or item.name}"
+            self._layout += 1
             self._log(LogEntry(self._seq(), "delete", old_ns, old_path, None))
             self.tombstones[(old_ns, lower(old_path))] = old_path
             moved = [item]
@@ -502,6 +683,7 @@ class DropboxState:
         """Delete a file or a folder with everything under it: one `deleted` entry."""
         with self.lock:
             item = self.items.pop(item_id)
+            self._layout += 1
             inner = lower(item.path) + "/"
             for other in list(self.items.values()):
                 if other.ns == item.ns and lower(other.path).startswith(inner):
@@ -527,7 +709,8 @@ class DropboxState:
         self.log.append(entry)
 
     def _log_upsert(self, item: Item) -> None:
-        self.tombstones.pop((item.ns, lower(item.path)), None)
+        if self.tombstones.pop((item.ns, lower(item.path)), None) is not None:
+            self._layout += 1
         self._log(LogEntry(self._seq(), "upsert", item.ns, item.path, replace(item)))
 
     @property

@@ -247,3 +247,18 @@ async def test_single_use_refresh_tokens_rotate_across_refreshes(b):
     names = {r["name"] for r in (await _records(b, sid)).values()}
     assert {"one.txt", "two.txt", "three.txt"} == names
     assert 2 <= b.box.request_count("/oauth2/token")
+
+
+async def test_a_credential_without_a_file_scope_is_refused_with_a_reason(b):
+    """A Box token whose app lacks `root_readonly` (here: only `manage_groups`) is refused
+    `insufficient_scope` by Box: connecting it answers 422 naming the token and Box's refusal,
+    never a 500 and never a credential whose syncs would then fail forever."""
+    access, refresh = b.box.issue_tokens(ALICE, scopes=("manage_groups",))
+    answer = await b.h.api.post(
+        "/api/credentials",
+        headers=b.h.auth(),
+        json={"integration": "box", "accessToken": access, "refreshToken": refresh},
+    )
+    assert 422 == answer.status_code, answer.text
+    assert "accessToken" == answer.json()["field"]
+    assert "insufficient_scope" in answer.json()["message"]

@@ -7,7 +7,13 @@ import json
 
 import httpx
 
-from syncline.sandbox.dropbox import CONTENT_PREFIX, content_hash
+from syncline.sandbox import BackgroundServer
+from syncline.sandbox.dropbox import (
+    CONTENT_PREFIX,
+    DropboxState,
+    content_hash,
+    create_dropbox_app,
+)
 from syncline.sandbox.dropbox.samples import populate
 from syncline.sandbox.kit.oauth import SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET
 from tests.integration.sandbox.dropbox.conftest import ALICE, BOB, client
@@ -164,6 +170,105 @@ def test_team_routes_list_team_folders_groups_and_group_members(dropbox, dropbox
     assert 400 == no_select.status_code
     assert "Dropbox-API-Select-User" in no_select.text
     assert "/handbook" in {e["path_lower"] for e in as_bob["entries"]}
+
+
+def _refresh(server, refresh_token):
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "client_id": SANDBOX_CLIENT_ID,
+        "client_secret": SANDBOX_CLIENT_SECRET,
+    }
+    return httpx.post(f"{server.url}/dropbox/oauth2/token", data=form).json()["access_token"]
+
+
+def test_get_authenticated_admin_names_the_admin_who_linked_the_team_app(dropbox, dropbox_server):
+    """`team/token/get_authenticated_admin` takes no arguments (no body, or `null` as the SDKs
+    send) and answers a team token with the `admin_profile` of whoever linked it, a
+    `TeamMemberProfile` (team member id, account id, email, name, status, groups, member and
+    root folder ids): by default the team's first admin (BOB here, though ALICE joined first),
+    else the member `issue_team_tokens(admin=...)` names; a refreshed access token keeps its
+    grant's admin."""
+    dropbox.create_team()
+    dropbox.user(ALICE).is_admin = False
+    dropbox.user(BOB).is_admin = True
+    design = dropbox.add_group("Design", [ALICE])
+    default_access, refresh = dropbox.issue_team_tokens()
+    named_access, _ = dropbox.issue_team_tokens(admin=ALICE)
+    refreshed_access = _refresh(dropbox_server, refresh)
+    route = "/2/team/token/get_authenticated_admin"
+    with client(dropbox_server, default_access) as team:
+        bare = team.post(route)
+    with client(dropbox_server, refreshed_access) as team:
+        refreshed = team.post(route, content=b"null", headers={"Content-Type": "application/json"})
+    with client(dropbox_server, named_access) as team:
+        named = team.post(route).json()["admin_profile"]
+
+    alice, bob = dropbox.user(ALICE), dropbox.user(BOB)
+    assert 200 == bare.status_code == refreshed.status_code
+    assert refreshed_access != default_access
+    assert bare.json() == refreshed.json()
+    profile = bare.json()["admin_profile"]
+    assert (profile["team_member_id"], profile["account_id"], profile["email"]) == (
+        bob.team_member_id,
+        bob.account_id,
+        BOB,
+    )
+    assert profile["name"]["display_name"] == "Bob Builder"
+    assert profile["status"] == {".tag": "active"}
+    assert profile["membership_type"] == {".tag": "full"}
+    assert profile["groups"] == []
+    assert profile["member_folder_id"] == bob.home
+    assert profile["root_folder_id"] == dropbox.team.root_ns
+    assert {"email_verified", "joined_on"} <= set(profile)
+    assert (named["team_member_id"], named["email"], named["groups"]) == (
+        alice.team_member_id,
+        ALICE,
+        [design],
+    )
+
+
+def test_get_authenticated_admin_refuses_a_user_token_like_every_team_route(dropbox, alice):
+    """A user-linked token on `team/token/get_authenticated_admin` gets the plain-text 400 that
+    the other team routes give it (the token is for a single Dropbox user)."""
+    dropbox.create_team()
+
+    answer = alice.post("/2/team/token/get_authenticated_admin")
+    groups = alice.post("/2/team/groups/list", json={})
+
+    assert 400 == answer.status_code == groups.status_code
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert "for a single Dropbox user" in answer.text
+    assert answer.text.replace("team/token/get_authenticated_admin", "team/groups/list") == (
+        groups.text
+    )
+
+
+def test_get_authenticated_admin_without_an_active_linking_admin_is_a_409():
+    """A team token for which no admin was recorded (linked before the team had a member)
+    answers 409 `mapping_not_found`; one whose admin has lost the admin role since linking
+    answers 409 `admin_not_active`; other team routes still answer such a token."""
+    state = DropboxState()
+    state.create_team()
+    unmapped, _ = state.issue_team_tokens()
+    state.add_user(ALICE, "Alice Admin", is_admin=True)
+    demoted, _ = state.issue_team_tokens()
+    state.user(ALICE).is_admin = False
+    with BackgroundServer(create_dropbox_app(state)) as server:
+        with client(server, unmapped) as team:
+            missing = team.post("/2/team/token/get_authenticated_admin")
+            works = team.post("/2/team/groups/list", json={})
+        with client(server, demoted) as team:
+            inactive = team.post("/2/team/token/get_authenticated_admin")
+
+    assert 409 == missing.status_code == inactive.status_code
+    assert missing.json() == {
+        "error_summary": "mapping_not_found/...",
+        "error": {".tag": "mapping_not_found"},
+    }
+    assert inactive.json()["error"] == {".tag": "admin_not_active"}
+    assert inactive.json()["error_summary"].startswith("admin_not_active/")
+    assert 200 == works.status_code
 
 
 def test_429_comes_with_retry_after_as_json_or_plain_text(dropbox, alice):

@@ -203,3 +203,94 @@ def test_content_hash_matches_dropbox_algorithm_on_known_values():
         "f61d3ae93fa4f7646d37949fc0885141bf682faa9a130896b93459c650335d0f"
     )
     assert content_hash(b"abc") != hashlib.sha256(b"abc").hexdigest()
+
+
+def test_a_listing_of_thousands_of_items_serves_each_once_in_path_order_over_many_pages(
+    dropbox, alice
+):
+    """A recursive listing of 3,040 items (40 folders of 75 files, mixed case, some names with
+    characters that sort before "/") with `limit` 97 comes in full pages until the last, with
+    `has_more` false only there, every item exactly once, ordered by lowercased path (so each
+    folder before its contents), and the last cursor then has no changes to replay."""
+    expected = set()
+    for f in range(40):
+        name = f"Folder {f:02d}" + (" (old)" if f % 7 == 0 else "")
+        folder = dropbox.add_folder(name, owner=ALICE)
+        expected.add(f"/{name}".lower())
+        for n in range(75):
+            file_name = f"{'Doc' if n % 2 else 'doc'}-{n:03d}.txt"
+            dropbox.add_file(file_name, b"x", folder, owner=ALICE)
+            expected.add(f"/{name}/{file_name}".lower())
+
+    first = alice.post(
+        "/2/files/list_folder", json={"path": "", "recursive": True, "limit": 97}
+    ).json()
+    pages = [first]
+    while pages[-1]["has_more"]:
+        cursor = pages[-1]["cursor"]
+        pages.append(alice.post("/2/files/list_folder/continue", json={"cursor": cursor}).json())
+    after = alice.post("/2/files/list_folder/continue", json={"cursor": pages[-1]["cursor"]})
+
+    paths = [e["path_lower"] for page in pages for e in page["entries"]]
+    assert len(pages) == -(-3040 // 97) == 32
+    assert all(len(page["entries"]) == 97 for page in pages[:-1])
+    assert [page["has_more"] for page in pages] == [True] * 31 + [False]
+    assert len(paths) == len(set(paths)) == 3040
+    assert set(paths) == expected
+    assert paths == sorted(paths)
+    for path in paths:
+        parent = path.rsplit("/", 1)[0]
+        assert not parent or paths.index(parent) < paths.index(path)
+    assert after.json()["entries"] == []
+    assert after.json()["has_more"] is False
+
+
+def test_each_page_shows_the_dropbox_as_it_is_then_after_the_last_path_served(dropbox, alice):
+    """Changes between two pages of a listing show in the pages still to come: a file created
+    after the last path served is listed, one deleted (or removed from the state directly, as
+    the benchmark's `vanish` does) before it was served is not, one renamed further on is
+    listed once at its new path, one renamed to before the last path served is not listed at
+    all (only the last cursor's changes report it), and an edit shows its new content; nothing
+    already served comes again."""
+    ids = {n: dropbox.add_file(f"a{n:02d}.txt", b"v1", owner=ALICE) for n in range(20)}
+    first = alice.post("/2/files/list_folder", json={"path": "", "limit": 5}).json()
+    dropbox.add_file("z-new.txt", b"n", owner=ALICE)
+    dropbox.delete(ids[10])
+    dropbox.move(ids[12], name="b12.txt")
+    dropbox.move(ids[15], name="0-first.txt")
+    dropbox.edit(ids[18], b"v2")
+    with dropbox.lock:
+        del dropbox.items[ids[17]]
+    entries, cursor = _drain(alice, first)
+    changes, _ = _drain(
+        alice, alice.post("/2/files/list_folder/continue", json={"cursor": cursor}).json()
+    )
+
+    paths = [e["path_lower"] for e in entries]
+    kept = [n for n in range(20) if n not in (10, 12, 15, 17)]
+    assert paths == [f"/a{n:02d}.txt" for n in kept] + ["/b12.txt", "/z-new.txt"]
+    edited = next(e for e in entries if e["path_lower"] == "/a18.txt")
+    assert edited["content_hash"] == content_hash(b"v2")
+    assert ("file", "/0-first.txt") in [(e[".tag"], e["path_lower"]) for e in changes]
+
+
+def test_include_deleted_pages_deleted_entries_in_path_order_with_the_items(dropbox, alice):
+    """With `include_deleted` and a small `limit`, `deleted` entries (no `id`) come in path
+    order among the live items, across pages, each once; a path deleted and then created
+    again is listed once, as the live item."""
+    ids = {n: dropbox.add_file(f"f{n:02d}.txt", b"x", owner=ALICE) for n in range(10)}
+    dropbox.delete(ids[3])
+    dropbox.delete(ids[7])
+    dropbox.delete(ids[8])
+    again = dropbox.add_file("f08.txt", b"back", owner=ALICE)
+
+    first = alice.post(
+        "/2/files/list_folder", json={"path": "", "include_deleted": True, "limit": 3}
+    ).json()
+    entries, _ = _drain(alice, first)
+
+    assert [(e[".tag"], e["path_lower"]) for e in entries] == [
+        ("deleted" if n in (3, 7) else "file", f"/f{n:02d}.txt") for n in range(10)
+    ]
+    assert all("id" not in e for e in entries if e[".tag"] == "deleted")
+    assert next(e for e in entries if e["path_lower"] == "/f08.txt")["id"] == again
