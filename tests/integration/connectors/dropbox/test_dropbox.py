@@ -289,7 +289,9 @@ def _team_world(d: DropboxHarness) -> dict[str, str]:
     }
 
 
-async def _connect_team(d: DropboxHarness, provider_data: dict[str, str] | None = None) -> None:
+async def _connect_team(
+    d: DropboxHarness, provider_data: dict[str, str] | None = None
+) -> dict[str, Any]:
     access, refresh = d.dropbox.issue_team_tokens()
     body: dict[str, Any] = {
         "integration": "dropbox",
@@ -300,6 +302,7 @@ async def _connect_team(d: DropboxHarness, provider_data: dict[str, str] | None 
         body["providerData"] = provider_data
     answer = await d.h.api.post("/api/credentials", headers=d.h.auth(), json=body)
     assert 201 == answer.status_code, answer.text
+    return dict(answer.json())
 
 
 async def _can_read(d: DropboxHarness, sid: str, user: str, item: str) -> bool:
@@ -345,3 +348,22 @@ async def test_without_org_wide_sync_a_team_group_stays_opaque(d):
     assert await _can_read(d, sid, BOB, world["spec"])
     assert not await _can_read(d, sid, "carol@example.com", world["spec"])
     assert await _can_read(d, sid, BOB, world["mine"])
+
+
+async def test_a_team_token_without_a_member_acts_as_the_admin_who_linked_it(d):
+    """A team-linked token with no `teamMemberId`: Dropbox refuses it on user routes until a
+    member is selected, so the connector asks who linked it
+    (`team/token/get_authenticated_admin`) and acts as that admin: the credential is the
+    admin's, and the sync reads the admin's view of the team space."""
+    world = _team_world(d)
+    mine = d.dropbox.add_file("admin.txt", b"alice's own", owner=ALICE)
+    credential = await _connect_team(d)
+    sid = (await d.enable({"orgWideSync": True}))["id"]
+    await d.h.settle()
+
+    records = await _records(d, sid)
+    assert ALICE == credential["accountEmail"]
+    assert "/alice admin/admin.txt" == records[mine]["customFields"]["pathLower"]
+    assert world["spec"] not in records  # the admin is not in the Engineering folder
+    assert world["mine"] not in records  # BOB's own folder is not the admin's
+    assert await _can_read(d, sid, ALICE, mine)
