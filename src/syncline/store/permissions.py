@@ -421,20 +421,18 @@ class PermissionStore:
         was first read), and when its least recently read drive or group was read (None:
         none)."""
         s = permission_sources.c
+        at_feed = (s.sync_id == sync_id, s.kind == FEED, s.key == feed)
+        # One statement, one round trip to the driver: every idle incremental asks this.
+        query = select(
+            select(s.status).where(*at_feed).scalar_subquery(),
+            select(s.fetched_at).where(*at_feed).scalar_subquery(),
+            select(func.min(s.fetched_at))
+            .where(s.sync_id == sync_id, s.kind != FEED)
+            .scalar_subquery(),
+        )
         async with self.db.read(snapshot=False) as conn:
-            state = (
-                await conn.execute(
-                    select(s.status, s.fetched_at).where(
-                        s.sync_id == sync_id, s.kind == FEED, s.key == feed
-                    )
-                )
-            ).first()
-            oldest = (
-                await conn.execute(
-                    select(func.min(s.fetched_at)).where(s.sync_id == sync_id, s.kind != FEED)
-                )
-            ).scalar_one()
-        return (None if state is None else SourceState(state[0], state[1])), oldest
+            status, fetched_at, oldest = (await conn.execute(query)).one()
+        return (None if status is None else SourceState(status, fetched_at)), oldest
 
     async def sources(self, sync_id: str, kind: str) -> dict[str, SourceState]:
         """The drives (`kind="drive"`) or groups (`"group"`) this sync has read members of."""
