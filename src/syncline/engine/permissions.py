@@ -149,7 +149,8 @@ class MembershipScan:
             summary["message"] = (
                 "These groups could not be expanded: the provider does not list their members "
                 "to this credential (the connector's docs name the scope it needs, where one "
-                "exists). Nobody gets access through them until it does: " + ", ".join(named)
+                "exists). Nobody gets access through them until it does, save whom the provider "
+                "itself names as a member (the connector's docs say where): " + ", ".join(named)
             )
         return summary
 
