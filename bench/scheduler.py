@@ -5,7 +5,8 @@
 Seeds N synced syncs (their initial sync done, each with a change token) due at random moments
 of the next minute, then runs the real scheduler and engine for `--seconds` against an idle
 sandbox Drive. Prints how late runs start after they were due (p50, p99, max), how many runs
-per second it sustained, and the CPU it used.
+per second it sustained, the CPU it used, and the SQL statements per run (with `--statements`,
+the commonest ones).
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ import random
 import resource
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import event
 
 from bench.common import (
     drive_server,
@@ -37,7 +41,14 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 async def measure(
-    url: str, drive: str, access: str, refresh: str, syncs: int, seconds: float, concurrency: int
+    url: str,
+    drive: str,
+    access: str,
+    refresh: str,
+    syncs: int,
+    seconds: float,
+    concurrency: int,
+    verbose: bool = False,
 ) -> dict[str, float]:
     runtime, _ = await embedded_runtime(
         url, googledrive_env(drive), worker_concurrency=concurrency, scheduler_poll_seconds=0.2
@@ -64,6 +75,12 @@ async def measure(
         await original(sync, owner)
 
     runtime.runner.run = timed  # type: ignore[method-assign]  # measuring, not changing behaviour
+    statements = Counter[str]()
+
+    def count(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements[" ".join(sql.split()[:6])] += 1
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", count)
     stop = asyncio.Event()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     wall = time.perf_counter()
@@ -72,6 +89,10 @@ async def measure(
     stop.set()
     await task
     wall = time.perf_counter() - wall
+    event.remove(runtime.db.engine.sync_engine, "before_cursor_execute", count)
+    if verbose:
+        for shape, n in statements.most_common(12):
+            print(f"  {n / max(1, len(lags)):6.2f} per run  {shape}")
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
     await runtime.close()
@@ -83,6 +104,7 @@ async def measure(
         "p99": _quantile(lags, 0.99),
         "max": max(lags),
         "cpu_cores": cpu / wall,
+        "sql_per_run": sum(statements.values()) / max(1, len(lags)),
     }
 
 
@@ -93,9 +115,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=150.0)
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--statements", action="store_true", help="print the commonest SQL statements per run"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="syncline-bench-"))
-    rows = [["db", "runs", "runs/s", "lag p50 s", "lag p99 s", "lag max s", "CPU (cores)"]]
+    rows = [
+        ["db", "runs", "runs/s", "lag p50 s", "lag p99 s", "lag max s", "CPU (cores)", "SQL/run"]
+    ]
     with drive_server(1000) as drive:
         for kind in args.db.split(","):
             r = asyncio.run(
@@ -107,6 +134,7 @@ def main() -> None:
                     args.syncs,
                     args.seconds,
                     args.concurrency,
+                    args.statements,
                 )
             )
             rows.append(
@@ -118,6 +146,7 @@ def main() -> None:
                     f"{r['p99']:.2f}",
                     f"{r['max']:.2f}",
                     f"{r['cpu_cores']:.2f}",
+                    f"{r['sql_per_run']:.1f}",
                 ]
             )
     print(
