@@ -25,14 +25,22 @@ MAX_INDEXED_ITEMS = 2_000_000
 """Paths kept in one process across every sync; the least recently used indexes go first."""
 
 
+def _parent(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
 @dataclass(slots=True)
 class PathIndex:
     """Lower-cased path -> (id, is folder), and back. `complete`: it holds every item of the
-    sync's scope (built by a whole listing), so a path it does not hold holds nothing."""
+    sync's scope (built by a whole listing), so a path it does not hold holds nothing.
+
+    `children` (a path -> the paths directly below it) makes a subtree cost its own size: a
+    listing puts every item, and looking for what sits below each one must not scan them all."""
 
     complete: bool
     paths: dict[str, tuple[str, bool]] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
+    children: dict[str, set[str]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -41,9 +49,41 @@ class PathIndex:
         found = self.paths.get(path)
         return None if found is None else found[0]
 
+    def _set(self, path: str, entry: tuple[str, bool]) -> None:
+        self.paths[path] = entry
+        # Link the path to its parent, and up the chain to the first ancestor already linked:
+        # a feed can bring `/a/b/c` without `/a/b`, and `/a`'s subtree must still find it.
+        while path:
+            parent = _parent(path)
+            siblings = self.children.setdefault(parent, set())
+            if path in siblings:
+                break
+            siblings.add(path)
+            path = parent
+
+    def _pop(self, path: str) -> tuple[str, bool] | None:
+        entry = self.paths.pop(path, None)
+        # Unlink what no longer leads to an indexed path, up the chain.
+        while path and path not in self.paths and not self.children.get(path):
+            self.children.pop(path, None)
+            parent = _parent(path)
+            siblings = self.children.get(parent)
+            if siblings is None:
+                break
+            siblings.discard(path)
+            path = parent
+        return entry
+
     def _under(self, path: str) -> list[str]:
-        prefix = path + "/"
-        return [p for p in self.paths if p.startswith(prefix)]
+        """Every indexed path below `path`, parents before their children."""
+        found: list[str] = []
+        pending = [path]
+        while pending:
+            for child in self.children.get(pending.pop(), ()):
+                pending.append(child)
+                if child in self.paths:
+                    found.append(child)
+        return found
 
     def put(self, path: str, item_id: str, is_folder: bool) -> list[str]:
         """`item_id` is now at `path`; returns the ids this displaced (whatever else was at the
@@ -53,35 +93,38 @@ class PathIndex:
         displaced: list[str] = []
         old = self.ids.get(item_id)
         if old is not None and old != path:
-            self.paths.pop(old, None)
+            self._pop(old)
             if is_folder:
                 for child in self._under(old):
-                    child_id, child_folder = self.paths.pop(child)
+                    entry = self._pop(child)
+                    if entry is None:
+                        continue
                     moved = path + child[len(old) :]
-                    self.paths[moved] = (child_id, child_folder)
-                    self.ids[child_id] = moved
+                    self._set(moved, entry)
+                    self.ids[entry[0]] = moved
         there = self.paths.get(path)
         if there is not None and there[0] != item_id:
             displaced.append(there[0])
             self.ids.pop(there[0], None)
         if not is_folder:
             displaced += self._drop_under(path)
-        self.paths[path] = (item_id, is_folder)
+        self._set(path, (item_id, is_folder))
         self.ids[item_id] = path
         return displaced
 
     def _drop_under(self, path: str) -> list[str]:
         gone = []
         for child in self._under(path):
-            child_id, _ = self.paths.pop(child)
-            self.ids.pop(child_id, None)
-            gone.append(child_id)
+            entry = self._pop(child)
+            if entry is not None:
+                self.ids.pop(entry[0], None)
+                gone.append(entry[0])
         return gone
 
     def remove(self, path: str) -> tuple[tuple[str, bool] | None, list[str]]:
         """Take out what is at `path` and below: ((the id at the path, whether a folder) or
         None, its descendants' ids)."""
-        top = self.paths.pop(path, None)
+        top = self._pop(path)
         if top is not None:
             self.ids.pop(top[0], None)
         return top, self._drop_under(path)

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from syncline.connectors.dropbox.config import DropboxConfig
@@ -174,3 +176,65 @@ def test_the_path_index_follows_moves_and_resolves_deleted_subtrees():
     index.put("/a/d", "id:d", True)
     index.put("/a/d/e", "id:e", False)
     assert {"id:d", "id:e"} == set(index.put("/a/d", "id:f", False))
+
+
+class _NaivePaths:
+    """The path index's rules written the slow, obvious way (every lookup scans every path)."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, tuple[str, bool]] = {}
+
+    def _under(self, path: str) -> list[str]:
+        return [p for p in self.paths if p.startswith(path + "/")]
+
+    def put(self, path: str, item_id: str, is_folder: bool) -> set[str]:
+        old = next((p for p, (i, _) in self.paths.items() if i == item_id), None)
+        displaced: set[str] = set()
+        if old is not None and old != path:
+            self.paths.pop(old)
+            if is_folder:
+                for child in self._under(old):
+                    self.paths[path + child[len(old) :]] = self.paths.pop(child)
+        there = self.paths.get(path)
+        if there is not None and there[0] != item_id:
+            displaced.add(there[0])
+        if not is_folder:
+            for child in self._under(path):
+                displaced.add(self.paths.pop(child)[0])
+        self.paths[path] = (item_id, is_folder)
+        return displaced
+
+    def remove(self, path: str) -> tuple[tuple[str, bool] | None, set[str]]:
+        top = self.paths.pop(path, None)
+        return top, {self.paths.pop(c)[0] for c in self._under(path)}
+
+
+_SEGMENTS = st.sampled_from(["a", "b", "c"])
+_PATHS = st.lists(_SEGMENTS, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
+_OPS = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("put"), _PATHS, st.sampled_from(["id:1", "id:2", "id:3", "id:4"]), st.booleans()
+        ),
+        st.tuples(st.just("remove"), _PATHS),
+    ),
+    max_size=40,
+)
+
+
+@given(ops=_OPS)
+def test_the_path_index_keeps_the_rules_of_the_obvious_implementation(ops):
+    """Whatever sequence of entries the feed brings (files and folders put, moved, replaced,
+    deleted with their subtrees), the index (which finds subtrees through its children map,
+    not by scanning every path) holds the same paths and displaces and removes the same ids
+    as an implementation that scans every path for every lookup."""
+    index, naive = PathIndex(complete=True), _NaivePaths()
+    for op in ops:
+        if op[0] == "put":
+            _, path, item_id, is_folder = op
+            assert naive.put(path, item_id, is_folder) == set(index.put(path, item_id, is_folder))
+        else:
+            top, below = index.remove(op[1])
+            assert naive.remove(op[1]) == (top, set(below))
+        assert naive.paths == index.paths
+        assert {i: p for p, (i, _) in naive.paths.items()} == index.ids
