@@ -20,10 +20,8 @@ sources do not include Dropbox, and none is installed in dlt's virtualenv; its f
 source reads Dropbox only through fsspec's `dropboxdrivefs`, which is not installed either),
 so there is nothing equivalent to run against the same fake.
 
-The fake's `files/list_folder` pages are O(everything left) each: every page renders the
-metadata of every entry after the cursor's path, sorts them all, and keeps `limit` (2,000);
-so a whole listing costs O(N^2 / 2,000) renders in the fake, and both the ceiling and
-Syncline slow down with N for that reason alone (see `bench.dropbox_server`).
+The fake sorts a listing's entries once, at its first page, and each page renders only its
+own entries, so both the ceiling and Syncline grow linearly with N.
 """
 
 from __future__ import annotations
