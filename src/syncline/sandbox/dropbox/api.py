@@ -323,17 +323,16 @@ class DropboxApi:
                 f"request body: path: '{path}' did not match pattern '{pattern.pattern}'",
             )
         state = self.state
-        entries = dict(state.view(caller.user, caller.root))
         if path == "":
             return "", None
         if path.startswith("id:"):
             item = state.items.get(path)
-            for shown, found in entries.items():
-                if found is item:
-                    return shown, item
-            raise _not_found()
+            mount = None if item is None else state.mounts(caller.user, caller.root).get(item.ns)
+            if item is None or mount is None or not mount + item.path:
+                raise _not_found()
+            return mount + item.path, item
         if path.startswith("rev:"):
-            for shown, found in entries.items():
+            for shown, found in state.view(caller.user, caller.root):
                 if found.rev == path[4:]:
                     return shown, found
             raise _not_found()
@@ -346,10 +345,10 @@ class DropboxApi:
             if path == "":
                 return "", None
         key = path.rstrip("/").lower() if path != "/" else "/"
-        for shown, found in entries.items():
-            if shown.lower() == key:
-                return shown, found
-        raise _not_found()
+        at = state.at_path(caller.user, caller.root, key)
+        if at is None:
+            raise _not_found()
+        return at
 
     # -- files ---------------------------------------------------------------------------------
 

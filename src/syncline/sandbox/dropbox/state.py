@@ -165,6 +165,9 @@ class Item:
     """A file's own (explicit) members."""
     paper: str | None = None
     """A Paper doc's Markdown text (`.paper` files are not downloadable)."""
+    hashed: tuple[bytes, str] | None = field(default=None, repr=False, compare=False)
+    """(the content it was computed from, `content_hash`): rendering every listed file must
+    not hash its bytes again while they stay the same object."""
 
     @property
     def name(self) -> str:
@@ -172,7 +175,9 @@ class Item:
 
     @property
     def hash(self) -> str:
-        return content_hash(self.content)
+        if self.hashed is None or self.hashed[0] is not self.content:
+            self.hashed = (self.content, content_hash(self.content))
+        return self.hashed[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +286,7 @@ class DropboxState:
         """Bumped whenever an item appears, moves or goes, or a tombstone does: a listing's
         rows computed before are stale."""
         self._listings: OrderedDict[int, Listing] = OrderedDict()
+        self._lookups: dict[tuple[str, str], tuple[object, dict[str, tuple[str, Item]]]] = {}
         self._listing_ids = itertools.count(1)
         self._team_links: dict[str, TeamLink] = {}
         """Access and refresh tokens of team-linked grants -> who linked them."""
@@ -482,6 +488,22 @@ class DropboxState:
             path = mount + item.path
             if path:
                 yield path, item
+
+    def at_path(self, user: User, root: str, key: str) -> tuple[str, Item] | None:
+        """(display path, item) at the lower-cased display path `key` in `user`'s `root` view:
+        the first in `view`'s order. The table is kept while no item, tombstone or mount has
+        changed, so a lookup costs one dict read, not a walk of the whole account."""
+        with self.lock:
+            mounts = self.mounts(user, root)
+            basis = (self._layout, len(self.items), tuple(mounts.items()))
+            kept = self._lookups.get((user.account_id, root))
+            if kept is None or kept[0] != basis:
+                table: dict[str, tuple[str, Item]] = {}
+                for shown, item in self.view(user, root):
+                    table.setdefault(shown.lower(), (shown, item))
+                kept = (basis, table)
+                self._lookups[(user.account_id, root)] = kept
+            return kept[1].get(key)
 
     # -- listings ------------------------------------------------------------------------------
 
