@@ -98,13 +98,13 @@ async def _later_runs(
         out[f"{name}_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     await run("incremental", "idle_incremental")
-    async with httpx.AsyncClient() as drive:
+    async with httpx.AsyncClient(timeout=None) as drive:  # a fake's mutation may take a while
         await drive.post(f"{drive_url}/_bench/mutate", params={"update": one_percent})
     if receiver is None:
         await run("incremental", "changed_incremental")
     else:
         out |= await _delivered(runtime, receiver, one_percent, run)
-    async with httpx.AsyncClient() as drive:
+    async with httpx.AsyncClient(timeout=None) as drive:  # a fake's mutation may take a while
         await drive.post(f"{drive_url}/_bench/mutate", params={"vanish": one_percent})
     await run("full", "full")
     status = (await api.get(f"/api/syncs/{sid}", headers=headers)).json()
