@@ -121,7 +121,8 @@ class SyncService:
         """What the configuration names exists for this credential (a SharePoint site); a
         provider that cannot answer now leaves it to the first run."""
         auth = OAuthBearer(self.credentials.tokens_for(cid))
-        ctx = self.credentials.context(spec, auth, await self.credentials.provider_data(cid))
+        data = await self.credentials.provider_data(cid)
+        ctx = self.credentials.context(spec, auth, data, credential_id=cid)
         try:
             assert spec.check is not None
             await spec.check(config, ctx)

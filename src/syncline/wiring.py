@@ -26,6 +26,7 @@ from syncline.api import Services, create_app
 from syncline.api.routes.admin import AdminAPI
 from syncline.auth import TokenVerifier, load_public_key_pem
 from syncline.config import Settings
+from syncline.connectors.pacing import Pace
 from syncline.connectors.registry import Registry, builtin_registry
 from syncline.connectors.transport import shared_client
 from syncline.credentials import CredentialService, OAuthApp
@@ -107,8 +108,34 @@ def oauth_apps(registry: Registry, env: Mapping[str, str]) -> dict[str, OAuthApp
             client_secret=env.get(prefix + "CLIENT_SECRET"),
             auth_url=env.get(prefix + "AUTH_URL", spec.default_auth_url),
             scope_on_refresh=None if spec.oauth is None else spec.oauth.scope_on_refresh,
+            client_auth="body" if spec.oauth is None else spec.oauth.client_auth,
+            body_format="form" if spec.oauth is None else spec.oauth.body_format,
         )
     return apps
+
+
+def paces(registry: Registry, env: Mapping[str, str]) -> dict[str, Pace]:
+    """Each paced integration's request rate (`ConnectorSpec.pace`), from
+    `SYNCLINE_<X>_REQUESTS_PER_SECOND` and `SYNCLINE_<X>_REQUEST_BURST` or the spec's.
+
+    Raises:
+        ConfigError: a value that is not a positive number (a burst below 1).
+    """
+    found = {}
+    for spec in registry:
+        if spec.pace is None:
+            continue
+        prefix = f"SYNCLINE_{spec.integration.upper()}_"
+        rate = env.get(prefix + "REQUESTS_PER_SECOND", str(spec.pace.rate))
+        burst = env.get(prefix + "REQUEST_BURST", str(spec.pace.burst))
+        try:
+            found[spec.integration] = Pace(float(rate), float(burst))
+        except ValueError:
+            raise ConfigError(
+                f"{prefix}REQUESTS_PER_SECOND must be a positive number and "
+                f"{prefix}REQUEST_BURST a number of at least 1 (got {rate!r} and {burst!r})."
+            ) from None
+    return found
 
 
 def api_urls(registry: Registry, env: Mapping[str, str]) -> dict[str, str]:
@@ -208,6 +235,7 @@ async def build_runtime(
         api_urls=api_urls(registry, env),
         extra_urls=extra_urls(registry, env),
         allow_private_upstreams=settings.allow_private_upstreams,
+        paces=paces(registry, env),
     )
     engine_settings = EngineSettings(
         lease_for=_seconds(settings.lease_seconds),

@@ -60,8 +60,13 @@ class TriggerRequest(_Body):
 
 class CredentialCreate(_Body):
     integration: str = Field(min_length=1, max_length=64)
-    access_token: str = Field(
-        min_length=1, max_length=8192, validation_alias=AliasChoices("accessToken", "access_token")
+    access_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=8192,
+        validation_alias=AliasChoices("accessToken", "access_token"),
+        description="Required, except for integrations whose credential is keys in "
+        "providerData (amazons3).",
     )
     refresh_token: str | None = Field(
         default=None,

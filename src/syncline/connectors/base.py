@@ -6,11 +6,12 @@ import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel
 
+from syncline.connectors.pacing import Pace
 from syncline.domain.permissions import Grant
 from syncline.domain.records import ChangePage, ListPage
 from syncline.types import Checkpoint
@@ -194,6 +195,11 @@ class OAuthFlow:
     """Name the credential's granted scopes in each refresh (Microsoft documents `scope` as
     part of the refresh request), with these beside them (Microsoft's `offline_access`, which
     its token responses never echo); nothing is named when the granted scopes are unknown."""
+    client_auth: Literal["body", "basic"] = "body"
+    """How the client authenticates at the token endpoint: `client_id` and `client_secret` in
+    the request body, or HTTP Basic (RFC 6749 section 2.3.1; Notion accepts only that)."""
+    body_format: Literal["form", "json"] = "form"
+    """The token request's body: form-encoded (RFC 6749), or a JSON object (Notion)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +229,18 @@ class ConnectorSpec:
     """The hosts that origin may name (shell patterns: `*.my.salesforce.com`)."""
     oauth: OAuthFlow | None = None
     """How end users connect an account through `/connect/{integration}/authorize`."""
+    auth: Literal["oauth", "keys"] = "oauth"
+    """`keys`: a credential is its `providerData` alone (S3's access key), imported without an
+    access token; the connector signs its own requests from `ConnectorContext.provider_data`
+    and leaves `ConnectorContext.auth` unused."""
+    provider_data: type[BaseModel] | None = None
+    """The shape a credential's `providerData` must have (S3: its keys and region), checked
+    when it is imported; a missing or malformed key is a 422 naming `providerData.<key>`."""
     extra_urls: Mapping[str, str] = field(default_factory=dict)
     """Origins besides the API's, by name, with their defaults (Dropbox: `content`, its
     content host); each is overridable with `SYNCLINE_<X>_<NAME>_URL` and reaches the
     connector in `ConnectorContext.urls`."""
+    pace: Pace | None = None
+    """The provider's documented request rate per credential (Notion: 3 a second): every
+    request of one credential in the process waits for its place (`connectors.pacing`);
+    overridable with `SYNCLINE_<X>_REQUESTS_PER_SECOND` and `SYNCLINE_<X>_REQUEST_BURST`."""

@@ -12,6 +12,8 @@ import fnmatch
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel, ValidationError
+
 from syncline.connectors.base import ConnectorSpec
 from syncline.errors import InvalidInput
 
@@ -24,8 +26,8 @@ MAX_PROVIDER_DATA = 20
 def check_provider_data(
     spec: ConnectorSpec, data: Mapping[str, object], *, allow_private: bool
 ) -> dict[str, str]:
-    """`data` as stored: an object of strings whose instance URL, if the integration has one,
-    is one it may call.
+    """`data` as stored: an object of strings, of the integration's `provider_data` shape when
+    it has one, whose instance URL, if the integration has one, is one it may call.
 
     Raises:
         InvalidInput: a value is not a string, or the instance URL is refused; `field` names it.
@@ -42,12 +44,31 @@ def check_provider_data(
                 field=f"providerData.{key}",
             )
         checked[key] = value
+    if spec.provider_data is not None:
+        _check_shape(spec, spec.provider_data, checked)
     if spec.instance_key is not None and spec.instance_key in checked:
         origin = _origin(checked[spec.instance_key])
         if not allow_private:
             _check_host(spec, origin)
         checked[spec.instance_key] = origin
     return checked
+
+
+def _check_shape(spec: ConnectorSpec, model: type[BaseModel], data: Mapping[str, str]) -> None:
+    """`data` fits the integration's `providerData` model; the error names every key at fault."""
+    try:
+        model.model_validate(dict(data))
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"])
+            why = "is required" if error["type"] == "missing" else error["msg"].lower()
+            problems.append((f"providerData.{key}", why))
+        listed = "; ".join(f"{where} {why}" for where, why in problems)
+        raise InvalidInput(
+            f"A {spec.integration} credential's providerData is invalid: {listed}.",
+            field=problems[0][0],
+        ) from None
 
 
 def instance_origin(spec: ConnectorSpec, data: Mapping[str, str]) -> str | None:

@@ -26,8 +26,25 @@ class Registry:
 
 
 def builtin_registry() -> Registry:
-    from syncline.connectors import box, dropbox, googledrive, msgraph
+    from syncline.connectors import (
+        amazons3,
+        box,
+        confluence,
+        dropbox,
+        googledrive,
+        msgraph,
+        notion,
+    )
 
     return Registry(
-        [googledrive.spec, msgraph.sharepoint, msgraph.onedrive, box.spec, dropbox.spec]
+        [
+            googledrive.spec,
+            msgraph.sharepoint,
+            msgraph.onedrive,
+            box.spec,
+            dropbox.spec,
+            notion.spec,
+            amazons3.spec,
+            confluence.spec,
+        ]
     )

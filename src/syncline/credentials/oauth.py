@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, quote_plus
 
 import httpx
@@ -26,6 +26,10 @@ class OAuthApp:
     auth_url: str | None = None
     scope_on_refresh: tuple[str, ...] | None = None
     """See `OAuthFlow.scope_on_refresh`."""
+    client_auth: Literal["body", "basic"] = "body"
+    """See `OAuthFlow.client_auth`."""
+    body_format: Literal["form", "json"] = "form"
+    """See `OAuthFlow.body_format`."""
 
     def __repr__(self) -> str:
         return f"OAuthApp(token_url={self.token_url!r}, client_id={self.client_id!r})"
@@ -79,13 +83,23 @@ async def exchange_code(
 async def _token_request(
     http: httpx.AsyncClient, app: OAuthApp, form: dict[str, str], now: datetime, *, secret: str
 ) -> Granted:
-    if app.client_id is not None:
-        form["client_id"] = app.client_id
-    if app.client_secret is not None:
-        form["client_secret"] = app.client_secret
+    client: httpx.BasicAuth | None = None
+    if app.client_auth == "basic" and app.client_id is not None:
+        client = httpx.BasicAuth(app.client_id, app.client_secret or "")
+    else:
+        if app.client_id is not None:
+            form["client_id"] = app.client_id
+        if app.client_secret is not None:
+            form["client_secret"] = app.client_secret
+    as_json = app.body_format == "json"
     async with map_transport_errors():
         response = await http.post(
-            app.token_url, data=form, headers={"Accept": "application/json"}, timeout=30.0
+            app.token_url,
+            data=None if as_json else form,
+            json=form if as_json else None,
+            headers={"Accept": "application/json"},
+            timeout=30.0,
+            auth=client if client is not None else httpx.USE_CLIENT_DEFAULT,
         )
     try:
         body = response.json()
@@ -98,9 +112,14 @@ async def _token_request(
             f"token endpoint answered {response.status_code}", status_code=response.status_code
         )
     error = body.get("error")
+    if not error and response.status_code >= 400:
+        # Notion answers in its API's own envelope: `{"object": "error", "code", "message"}`.
+        error = body.get("code")
     if response.status_code >= 400 or error:
         if error in ("invalid_grant", "unauthorized_client", "invalid_client"):
-            detail = _scrubbed(body.get("error_description") or error, secret, app)
+            detail = _scrubbed(
+                body.get("error_description") or body.get("message") or error, secret, app
+            )
             raise CredentialRevoked(
                 f"Credentials are no longer valid ({detail}). The user must reconnect the account.",
                 status_code=response.status_code,

@@ -14,6 +14,7 @@ import structlog
 from syncline.connectors.base import ConnectorContext, ConnectorSpec, Identity
 from syncline.connectors.http import OAuthBearer, TokenSource
 from syncline.connectors.instances import check_provider_data, instance_origin
+from syncline.connectors.pacing import Pace, PacedAuth, Pacers
 from syncline.connectors.registry import Registry
 from syncline.credentials.oauth import OAuthApp, refresh_tokens
 from syncline.crypto import SecretBox
@@ -62,6 +63,8 @@ class CredentialService:
         api_urls: Mapping[str, str] | None = None,
         extra_urls: Mapping[str, Mapping[str, str]] | None = None,
         allow_private_upstreams: bool = False,
+        paces: Mapping[str, Pace] | None = None,
+        pacers: Pacers | None = None,
     ) -> None:
         self._store = store
         self._box = box
@@ -72,6 +75,10 @@ class CredentialService:
         self._api_urls = api_urls or {}
         self._extra_urls = extra_urls or {}
         self._allow_private_upstreams = allow_private_upstreams
+        self._paces = dict(paces or {})
+        """Request rates by integration (`ConnectorSpec.pace`, as configured)."""
+        self._pacers = pacers or Pacers()
+        """One bucket per credential of a paced integration, shared by every sync of it."""
         self._locks: dict[str, asyncio.Lock] = {}
         self._cache: dict[str, tuple[str, datetime]] = {}
         self._provider_data: dict[str, dict[str, str]] = {}
@@ -113,9 +120,10 @@ class CredentialService:
         try:
             identity = await self._identify(integration, tokens, data)
         except (UpstreamAuthError, UpstreamPermissionDenied) as exc:
+            keys = spec is not None and spec.auth == "keys"
             raise CredentialInvalid(
-                f"The {integration} account refused these tokens: {exc}",
-                field="accessToken",
+                f"The {integration} account refused these {'keys' if keys else 'tokens'}: {exc}",
+                field="providerData" if keys else "accessToken",
             ) from exc
         except UpstreamError as exc:
             # The provider is down or slow: keep the tokens, the first sync will tell.
@@ -146,10 +154,19 @@ class CredentialService:
         return await spec.identify(self.context(spec, OAuthBearer(tokens), data))
 
     def context(
-        self, spec: ConnectorSpec, auth: httpx.Auth, data: Mapping[str, str]
+        self,
+        spec: ConnectorSpec,
+        auth: httpx.Auth,
+        data: Mapping[str, str],
+        *,
+        credential_id: str | None = None,
     ) -> ConnectorContext:
         """What a connector of `spec` may touch for a credential with `data`: its own instance
-        when it has one, else the integration's configured origin."""
+        when it has one, else the integration's configured origin. Requests of a stored
+        credential (`credential_id`) of a paced integration keep to its pace."""
+        pace = self._paces.get(spec.integration, spec.pace)
+        if pace is not None and credential_id is not None:
+            auth = PacedAuth(auth, self._pacers.bucket(f"{spec.integration}:{credential_id}", pace))
         api_url = instance_origin(spec, data) or self._api_urls.get(
             spec.integration, spec.default_api_url
         )

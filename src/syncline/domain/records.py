@@ -74,6 +74,10 @@ class ChangePage:
     """Store this once the page is committed; resuming from it never skips a change."""
     changed_containers: tuple[str, ...] = ()
     """Shared drives (or spaces) whose membership may have changed: re-read their grants."""
+    subtrees: tuple[str, ...] = ()
+    """Items of this page with descendants the page does not bring (a page's sub-pages): one
+    the sync does not hold yet (just created, moved into scope, restored) calls for a full
+    listing, which alone finds what is below it. For sources whose items are not folders."""
 
 
 @dataclass(frozen=True, slots=True)

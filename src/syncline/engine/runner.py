@@ -115,7 +115,8 @@ class SyncRunner:
         agent = f"syncline/{__version__}" + (f" (run {run_id})" if run_id else "")
         auth = OAuthBearer(self._credentials.tokens_for(sync.credential_id), user_agent=agent)
         data = await self._credentials.provider_data(sync.credential_id)
-        return spec.build(config, self._credentials.context(spec, auth, data))
+        ctx = self._credentials.context(spec, auth, data, credential_id=sync.credential_id)
+        return spec.build(config, ctx)
 
     async def run(self, sync: Sync, owner: str) -> None:
         """Run the sync's due work until done, rescheduled, or errored; always frees the lease."""
@@ -382,6 +383,12 @@ class SyncRunner:
                     reached = later(cursor, page.cursor) if window else page.cursor
                     if not page.upserts and not page.deletions and reached == cursor:
                         continue  # nothing happened upstream: nothing to write
+                    if (
+                        not page.upserts
+                        and reached == cursor
+                        and not (await self._store.active_items(sync.id, page.deletions))
+                    ):
+                        continue  # deletions of records gone already (a trash read again)
                     scan.observe(page.upserts)
                     cursor = reached
                     if caps.hierarchical:
@@ -394,6 +401,10 @@ class SyncRunner:
                     else:
                         scoped = flat_changes(page, connector.scope)
                     structure_changed = structure_changed or scoped.structure_changed
+                    if page.subtrees and not structure_changed:
+                        # Asked before this page is written: afterwards every one is held.
+                        held = await self._store.active_items(sync.id, page.subtrees)
+                        structure_changed = not held.issuperset(page.subtrees)
                     counts += await self._store.commit_page(
                         run,
                         self._clock(),

@@ -393,6 +393,19 @@ class RecordStore:
         async with self.db.read() as conn:
             return {by_record[r[0]] for r in await conn.execute(query)}
 
+    async def active_items(self, sync_id: str, external_ids: Iterable[str]) -> set[str]:
+        """Which of these upstream ids this sync holds as live records (folders or not)."""
+        by_record = {record_id(sync_id, ext): ext for ext in external_ids}
+        if not by_record:
+            return set()
+        query = select(records.c.record_id).where(
+            records.c.sync_id == sync_id,
+            self.db.one_of(records.c.record_id, list(by_record)),
+            records.c.deleted.is_(False),
+        )
+        async with self.db.read() as conn:
+            return {by_record[r[0]] for r in await conn.execute(query)}
+
     async def count_unseen(self, sync_id: str, generation: int) -> int:
         """Active records a full listing of `generation` did not see."""
         query = select(func.count()).where(

@@ -9,21 +9,29 @@ configuration keys. Adding a connector to the suite is adding its `Upstream` to 
 
 from __future__ import annotations
 
+import html
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from syncline.connectors.confluence.normalize import html_document
 from syncline.sandbox import DriveState
 from syncline.sandbox.box import BoxState
+from syncline.sandbox.confluence import ConfluenceState
 from syncline.sandbox.dropbox import DropboxState
 from syncline.sandbox.msgraph import GraphState
+from syncline.sandbox.notion import NotionState
 from tests.support.box import box_harness
+from tests.support.confluence import ALICE as CONFLUENCE_USER
+from tests.support.confluence import confluence_harness
 from tests.support.dropbox import ALICE as DROPBOX_USER
 from tests.support.dropbox import dropbox_harness
 from tests.support.graph import ALICE, graph_harness
 from tests.support.harness import Harness, harness
+from tests.support.notion import blocks_of, notion_harness
+from tests.support.s3 import S3Harness, s3_harness
 
 Tree = dict[str, str]
 """Seeded item ids by name: A, a1, a2, B, b1, top."""
@@ -57,6 +65,12 @@ class Upstream(ABC):
     integration: ClassVar[str]
     configs: ClassVar[tuple[ConfigCase, ...]]
     bad_configs: ClassVar[tuple[BadConfig, ...]]
+    trash_in_changes: ClassVar[bool] = True
+    """Whether the sandbox shows the connector's incremental an item moved to the trash (else
+    the suite waits for the full sync to delete it)."""
+    moves_in_changes: ClassVar[bool] = True
+    """Whether the connector's incremental sees an item moved (else the suite waits for the
+    full sync: Confluence records no version for a move)."""
     h: Harness
 
     @abstractmethod
@@ -74,6 +88,27 @@ class Upstream(ABC):
     def base(self) -> dict[str, Any]:
         """The configuration of a sync of everything."""
         return {}
+
+    def folder_scope(self, folder: str) -> dict[str, Any]:
+        """The configuration of a sync of one seeded folder and everything below it."""
+        return {**self.base(), "folderId": folder}
+
+    def content_of(self, name: str, tree: Tree) -> bytes | None:
+        """What downloading the seeded item `name` gives (None: it has no content, 422)."""
+        return CONTENT.get(name)
+
+    folder_records: ClassVar[bool] = True
+    """Whether folders are records (S3's folders are key prefixes: its records are files)."""
+
+    def now_at(self, item: str) -> str:
+        """The id `item` has now: the same, unless ids are paths (S3 keys), which a rename or
+        a move changes."""
+        return item
+
+    def recorded(self, names: set[str] | frozenset[str] | tuple[str, ...]) -> set[str]:
+        """Which of the seeded `names` are records (without the folders `A`, `B` where
+        folders are not)."""
+        return set(names) if self.folder_records else set(names) - {"A", "B"}
 
     @abstractmethod
     def create(self, name: str, parent: str, content: bytes) -> str: ...
@@ -544,5 +579,400 @@ class Dropbox(Upstream):
     )
 
 
-UPSTREAMS: tuple[type[Upstream], ...] = (GoogleDrive, SharePoint, OneDrive, Box, Dropbox)
+# --- Notion ------------------------------------------------------------------------------------
+
+
+def _page(title: str, body: str = "") -> bytes:
+    """A seeded Notion page as the connector renders it: its title property as YAML front
+    matter, then its blocks."""
+    return f'---\ntitle: "{title}"\n---\n'.encode() + (f"\n{body}".encode() if body else b"")
+
+
+class Notion(Upstream):
+    """Folders and files are pages: `A`, `B` and `top.txt` shared with the integration, the
+    others sub-pages, each file's content a block a line."""
+
+    integration: ClassVar[str] = "notion"
+    notion: NotionState
+    # The sandbox's search refuses `filter.in_trash`, which Notion documents for searching
+    # the trash: trashed pages then leave with the full sync.
+    trash_in_changes: ClassVar[bool] = False
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with notion_harness(database_url) as n:
+            self.h, self.notion, self._n = n.h, n.notion, n
+            yield self
+
+    async def connect(self) -> None:
+        await self._n.connect()
+
+    def seed(self) -> Tree:
+        n = self.notion
+        tree = {"A": n.add_page("A"), "B": n.add_page("B")}
+        tree["a1"] = n.add_page("a1.txt", tree["A"], content=blocks_of(CONTENT["a1"]))
+        tree["a2"] = n.add_page("a2.md", tree["A"], content=blocks_of(CONTENT["a2"]))
+        tree["b1"] = n.add_page("b1.txt", tree["B"], content=blocks_of(CONTENT["b1"]))
+        tree["top"] = n.add_page("top.txt", content=blocks_of(CONTENT["top"]))
+        for shared in ("A", "B", "top"):
+            n.share(tree[shared])
+        return tree
+
+    def folder_scope(self, folder: str) -> dict[str, Any]:
+        return {"pageIds": [folder]}
+
+    def content_of(self, name: str, tree: Tree) -> bytes | None:
+        titles = {"A": "A", "B": "B", "a1": "a1.txt", "a2": "a2.md", "b1": "b1.txt"}
+        titles["top"] = "top.txt"
+        below = {"A": ("a1", "a2"), "B": ("b1",)}
+        if name in below:
+            links = [
+                f"[{titles[c]}](https://www.notion.so/{tree[c].replace('-', '')})"
+                for c in below[name]
+            ]
+            return _page(titles[name], "\n\n".join(links) + "\n")
+        return _page(titles[name], CONTENT[name].decode().strip() + "\n")
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        return self.notion.add_page(name, parent, content=blocks_of(content))
+
+    def write(self, item: str, content: bytes) -> None:
+        self._n.replace_content(item, blocks_of(content))
+
+    def rename(self, item: str, name: str) -> None:
+        self.notion.edit_page(item, title=name)
+
+    def move(self, item: str, parent: str) -> None:
+        self.notion.move(item, parent)
+
+    def delete(self, item: str) -> None:
+        self.notion.trash(item)
+
+    def silently_delete(self, item: str) -> None:
+        self.notion.purge(item)
+
+    def throttle(self) -> None:
+        self.notion.inject("rate_limited", path="/v1/search", times=2, retry_after=1)
+
+    def expire_tokens(self) -> None:
+        self.notion.expire_access_tokens()
+
+    def token_requests(self) -> int:
+        return self.notion.request_count("/v1/oauth/token")
+
+    def reject_cursor(self) -> None:
+        self.notion.expire_cursors()  # a window has no position to refuse: see the suite
+
+    def faults_fired(self) -> int:
+        return sum(self.notion.faults.fired.values())
+
+    configs = (
+        ConfigCase("everything", lambda u, t: {}, frozenset(SEEDED)),
+        ConfigCase("pageIds", lambda u, t: {"pageIds": [t["A"]]}, frozenset({"A", "a1", "a2"})),
+        ConfigCase(
+            "pageIds of two trees",
+            lambda u, t: {"pageIds": [t["a1"], t["B"]]},
+            frozenset({"a1", "B", "b1"}),
+        ),
+        ConfigCase(
+            "pageIds as page URLs",
+            lambda u, t: {"pageIds": [f"https://www.notion.so/B-{t['B'].replace('-', '')}"]},
+            frozenset({"B", "b1"}),
+        ),
+    )
+    bad_configs = (
+        BadConfig("unknown key", lambda u, t: {"folderId": t["A"]}, "configuration.folderId"),
+        BadConfig("no page ids", lambda u, t: {"pageIds": []}, "configuration.pageIds"),
+        BadConfig("not an id", lambda u, t: {"pageIds": ["Q3 plan"]}, "configuration.pageIds"),
+        BadConfig(
+            "a page not shared with the integration",
+            lambda u, t: {"pageIds": [u.notion.add_page("Private")]},  # type: ignore[attr-defined]
+            "configuration.pageIds",
+        ),
+        BadConfig(
+            "a page that does not exist",
+            lambda u, t: {"pageIds": ["00000000-0000-4000-8000-000000000000"]},
+            "configuration.pageIds",
+        ),
+        BadConfig(
+            "a page in the trash",
+            lambda u, t: {"pageIds": [_trashed(u, t["b1"])]},
+            "configuration.pageIds",
+        ),
+    )
+
+
+def _trashed(up: Upstream, page: str) -> str:
+    assert isinstance(up, Notion)
+    up.notion.trash(page)
+    return page
+
+
+# --- Amazon S3 ---------------------------------------------------------------------------------
+
+
+class AmazonS3(Upstream):
+    """Keys are the ids (`A/a1.txt`); the folders `A/` and `B/` are prefixes, not records. A
+    rename or a move is a copy and a delete, which gives the item a new id (`now_at`). Every
+    run lists the bucket again (S3 has no change feed), and the credential is keys, which
+    nothing refreshes."""
+
+    integration: ClassVar[str] = "amazons3"
+    folder_records: ClassVar[bool] = False
+    s3: S3Harness
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with s3_harness(database_url) as s:
+            self.h, self.s3 = s.h, s
+            self._where: dict[str, str] = {}
+            yield self
+
+    async def connect(self) -> None:
+        await self.s3.connect()
+
+    def base(self) -> dict[str, Any]:
+        return {"bucket": self.s3.bucket}
+
+    def seed(self) -> Tree:
+        tree = {"A": "A/", "B": "B/", "a1": "A/a1.txt", "a2": "A/a2.md", "b1": "B/b1.txt"}
+        tree["top"] = "top.txt"
+        for name, content in CONTENT.items():
+            self.s3.put(tree[name], content)
+        self._where = {key: key for key in tree.values()}
+        return tree
+
+    def now_at(self, item: str) -> str:
+        return self._where.get(item, item)
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        key = self.now_at(parent) + name
+        self.s3.put(key, content)
+        self._where[key] = key
+        return key
+
+    def write(self, item: str, content: bytes) -> None:
+        self.s3.put(self.now_at(item), content)
+
+    def rename(self, item: str, name: str) -> None:
+        current = self.now_at(item)
+        self._relocate(current, current[: current.rfind("/") + 1] + name)
+
+    def move(self, item: str, parent: str) -> None:
+        current = self.now_at(item)
+        name = current.rstrip("/").rpartition("/")[2] + ("/" if current.endswith("/") else "")
+        self._relocate(current, self.now_at(parent) + name)
+
+    def _relocate(self, current: str, target: str) -> None:
+        """S3 renames nothing: each key is copied to its new name, then deleted."""
+        admin, bucket = self.s3.admin, self.s3.bucket
+        keys = admin.list_keys(bucket, prefix=current) if current.endswith("/") else [current]
+        for key in keys:
+            admin.copy(bucket, key, target + key[len(current) :])
+            admin.delete(bucket, key)
+        for item, where in self._where.items():
+            if where == current or (current.endswith("/") and where.startswith(current)):
+                self._where[item] = target + where[len(current) :]
+
+    def delete(self, item: str) -> None:
+        self.s3.admin.delete(self.s3.bucket, self.now_at(item))
+
+    def silently_delete(self, item: str) -> None:
+        self.delete(item)  # every deletion is silent: S3 has no change feed
+
+    def throttle(self) -> None:
+        self.s3.proxy.faults.inject("slowdown", path=f"/{self.s3.bucket}", times=2)
+
+    def expire_tokens(self) -> None:
+        """S3 keys carry no access token (the suite skips the refresh case)."""
+
+    def token_requests(self) -> int:
+        return 0
+
+    def reject_cursor(self) -> None:
+        """S3 has no change cursor to refuse (the suite skips that case)."""
+
+    def faults_fired(self) -> int:
+        return self.s3.proxy.fired()
+
+    configs = (
+        ConfigCase("bucket", lambda u, t: u.base(), frozenset({"a1", "a2", "b1", "top"})),
+        ConfigCase(
+            "folderId", lambda u, t: {**u.base(), "folderId": t["A"]}, frozenset({"a1", "a2"})
+        ),
+        ConfigCase(
+            "folderId as a bare prefix",
+            lambda u, t: {**u.base(), "folderId": "B"},
+            frozenset({"b1"}),
+        ),
+        ConfigCase(
+            "fileIds",
+            lambda u, t: {**u.base(), "fileIds": [t["a1"], t["top"]]},
+            frozenset({"a1", "top"}),
+        ),
+        ConfigCase(
+            "mimeTypes",
+            lambda u, t: {**u.base(), "mimeTypes": ["text/markdown"]},
+            frozenset({"a2"}),
+        ),
+    )
+    bad_configs = (
+        BadConfig("no bucket", lambda u, t: {}, "configuration.bucket"),
+        BadConfig(
+            "unknown bucket", lambda u, t: {"bucket": "no-such-bucket"}, "configuration.bucket"
+        ),
+        BadConfig(
+            "a malformed bucket", lambda u, t: {"bucket": "not/a/bucket"}, "configuration.bucket"
+        ),
+        BadConfig(
+            "unknown key", lambda u, t: {**u.base(), "folder": t["A"]}, "configuration.folder"
+        ),
+        BadConfig(
+            "two scopes",
+            lambda u, t: {**u.base(), "folderId": t["A"], "fileIds": [t["a1"]]},
+            "configuration",
+        ),
+        BadConfig("no file ids", lambda u, t: {**u.base(), "fileIds": []}, "configuration.fileIds"),
+        BadConfig(
+            "a folder in fileIds",
+            lambda u, t: {**u.base(), "fileIds": [t["B"]]},
+            "configuration.fileIds",
+        ),
+    )
+
+
+# --- Confluence --------------------------------------------------------------------------------
+
+
+def _storage(content: bytes) -> str:
+    """Text as Confluence storage format: one paragraph."""
+    return f"<p>{html.escape(content.decode().strip())}</p>"
+
+
+class Confluence(Upstream):
+    """Folders and files are pages of one space (`A`, `B` and `top.txt` at its root), seeded an
+    hour before the test (outside the incremental's overlap). Confluence records no version for
+    a move, so moves reach the sync with the full sync."""
+
+    integration: ClassVar[str] = "confluence"
+    confluence: ConfluenceState
+    moves_in_changes: ClassVar[bool] = False
+    space: str
+
+    @asynccontextmanager
+    async def running(self, database_url: str) -> AsyncIterator[Upstream]:
+        async with confluence_harness(database_url) as c:
+            self.h, self.confluence, self._c = c.h, c.confluence, c
+            self.confluence.add_user(CONFLUENCE_USER, "Alice Admin")
+            self.space = self.confluence.add_space(
+                "DOCS", "Docs", author=CONFLUENCE_USER, homepage=False
+            )
+            yield self
+
+    async def connect(self) -> None:
+        await self._c.connect()
+
+    def seed(self) -> Tree:
+        add, space = self.confluence.add_page, self.space
+        with self._c.clock.earlier():
+            tree = {"A": add(space, "A"), "B": add(space, "B")}
+            tree["a1"] = add(space, "a1.txt", _storage(CONTENT["a1"]), parent=tree["A"])
+            tree["a2"] = add(space, "a2.md", _storage(CONTENT["a2"]), parent=tree["A"])
+            tree["b1"] = add(space, "b1.txt", _storage(CONTENT["b1"]), parent=tree["B"])
+            tree["top"] = add(space, "top.txt", _storage(CONTENT["top"]))
+        return tree
+
+    def base(self) -> dict[str, Any]:
+        return {"spaceId": self.space}
+
+    def folder_scope(self, folder: str) -> dict[str, Any]:
+        return {"pageIds": [folder]}
+
+    def content_of(self, name: str, tree: Tree) -> bytes | None:
+        page = self.confluence.pages[tree[name]]
+        return html_document(page.title, page.body, f"{self.confluence.site_url}/wiki")
+
+    def create(self, name: str, parent: str, content: bytes) -> str:
+        return self.confluence.add_page(self.space, name, _storage(content), parent=parent)
+
+    def write(self, item: str, content: bytes) -> None:
+        self.confluence.edit_page(item, body=_storage(content))
+
+    def rename(self, item: str, name: str) -> None:
+        self.confluence.edit_page(item, title=name)
+
+    def move(self, item: str, parent: str) -> None:
+        self.confluence.move_page(item, parent)
+
+    def delete(self, item: str) -> None:
+        self.confluence.trash_page(item)
+
+    def silently_delete(self, item: str) -> None:
+        self.confluence.purge_page(item)  # gone for good: in no search, not in the trash
+
+    def throttle(self) -> None:
+        self.confluence.inject("429", path="/ex/confluence/", times=2, retry_after=1)
+
+    def expire_tokens(self) -> None:
+        self.confluence.expire_access_tokens()
+
+    def token_requests(self) -> int:
+        return self.confluence.grants.refreshes
+
+    def reject_cursor(self) -> None:
+        self.confluence.inject("stale_cursor")  # a window has no position to refuse: see the suite
+
+    def faults_fired(self) -> int:
+        return sum(self.confluence.faults.fired.values())
+
+    configs = (
+        ConfigCase("everything", lambda u, t: {}, frozenset(SEEDED)),
+        ConfigCase("spaceId", lambda u, t: u.base(), frozenset(SEEDED)),
+        ConfigCase("pageIds", lambda u, t: {"pageIds": [t["A"]]}, frozenset({"A", "a1", "a2"})),
+        ConfigCase(
+            "pageIds of two trees",
+            lambda u, t: {"pageIds": [t["a1"], t["B"]]},
+            frozenset({"a1", "B", "b1"}),
+        ),
+        ConfigCase(
+            "spaceId and pageIds",
+            lambda u, t: {**u.base(), "pageIds": [t["B"], t["top"]]},
+            frozenset({"B", "b1", "top"}),
+        ),
+    )
+    bad_configs = (
+        BadConfig("unknown key", lambda u, t: {"folderId": t["A"]}, "configuration.folderId"),
+        BadConfig("no page ids", lambda u, t: {"pageIds": []}, "configuration.pageIds"),
+        BadConfig("not an id", lambda u, t: {"pageIds": ["Runbook"]}, "configuration.pageIds"),
+        BadConfig("a space key", lambda u, t: {"spaceId": "DOCS"}, "configuration.spaceId"),
+        BadConfig("unknown space", lambda u, t: {"spaceId": "424242"}, "configuration.spaceId"),
+        BadConfig(
+            "a page that does not exist",
+            lambda u, t: {"pageIds": ["4242424242"]},
+            "configuration.pageIds",
+        ),
+        BadConfig(
+            "a page in the trash",
+            lambda u, t: {"pageIds": [_trashed_page(u, t["b1"])]},
+            "configuration.pageIds",
+        ),
+    )
+
+
+def _trashed_page(up: Upstream, page: str) -> str:
+    assert isinstance(up, Confluence)
+    up.confluence.trash_page(page)
+    return page
+
+
+UPSTREAMS: tuple[type[Upstream], ...] = (
+    GoogleDrive,
+    SharePoint,
+    OneDrive,
+    Box,
+    Dropbox,
+    Notion,
+    AmazonS3,
+    Confluence,
+)
 """Every connector the contract suite runs; a new connector adds its `Upstream` here."""

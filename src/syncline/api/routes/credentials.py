@@ -41,17 +41,25 @@ def _public(credential: Credential) -> dict[str, object]:
 async def create_credential(
     body: CredentialCreate, principal: PrincipalDep, services: ServicesDep
 ) -> dict[str, object]:
-    if services.syncs.registry.get(body.integration) is None:
+    spec = services.syncs.registry.get(body.integration)
+    if spec is None:
         raise InvalidInput(
             f"Unknown integration {body.integration!r}.",
             field="integration",
             code="UNKNOWN_INTEGRATION",
         )
+    if spec.auth == "keys":
+        # The credential is its providerData (checked against the spec's shape); no token.
+        tokens = TokenSet("", None, None)
+    elif body.access_token is None:
+        raise InvalidInput(f"accessToken is required for {spec.integration}.", field="accessToken")
+    else:
+        tokens = TokenSet(body.access_token, body.refresh_token, body.expires_at)
     imported = await services.syncs.credentials.import_tokens(
         principal.project_id,
         principal.user_id,
         body.integration,
-        TokenSet(body.access_token, body.refresh_token, body.expires_at),
+        tokens,
         scopes=body.scopes,
         account_email=body.account_email,
         provider_data=body.provider_data,
