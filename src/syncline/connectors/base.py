@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from syncline.connectors.pacing import Pace
 from syncline.domain.permissions import Grant
 from syncline.domain.records import ChangePage, ListPage
+from syncline.errors import InvalidInput
 from syncline.types import Checkpoint
 
 
@@ -244,3 +245,12 @@ class ConnectorSpec:
     """The provider's documented request rate per credential (Notion: 3 a second): every
     request of one credential in the process waits for its place (`connectors.pacing`);
     overridable with `SYNCLINE_<X>_REQUESTS_PER_SECOND` and `SYNCLINE_<X>_REQUEST_BURST`."""
+
+
+def invalid_configuration(key: str, why: str) -> InvalidInput:
+    """The 422 a connector's `check` raises for a `configuration` key the provider refuses."""
+    return InvalidInput(
+        f"Invalid configuration.{key}: {why}",
+        field=f"configuration.{key}",
+        code="INVALID_CONFIGURATION",
+    )

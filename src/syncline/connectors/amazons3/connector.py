@@ -36,6 +36,7 @@ from syncline.connectors.base import (
     Download,
     Identity,
     Scope,
+    invalid_configuration,
 )
 from syncline.connectors.http import map_transport_errors
 from syncline.domain.records import ChangePage, ListPage, Unparsed, Upsert
@@ -324,11 +325,13 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
     try:
         await connector._list(params)
     except UpstreamNotFound as exc:
-        raise _bad("bucket", f"the bucket {config.bucket!r} does not exist ({exc})") from exc
+        raise invalid_configuration(
+            "bucket", f"the bucket {config.bucket!r} does not exist ({exc})"
+        ) from exc
     except BucketInOtherRegion as exc:
-        raise _bad("bucket", str(exc)) from exc
+        raise invalid_configuration("bucket", str(exc)) from exc
     except UpstreamPermissionDenied as exc:
-        raise _bad(
+        raise invalid_configuration(
             "bucket", f"these keys may not list the bucket {config.bucket!r} ({exc})"
         ) from exc
     except CredentialRevoked as exc:
@@ -337,14 +340,6 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
             field="credentialId",
             code="CREDENTIAL_INVALID",
         ) from exc
-
-
-def _bad(key: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"Invalid configuration.{key}: {why}",
-        field=f"configuration.{key}",
-        code="INVALID_CONFIGURATION",
-    )
 
 
 def _build(config: BaseModel, ctx: ConnectorContext) -> S3Connector:

@@ -22,6 +22,7 @@ from syncline.connectors.base import (
     Identity,
     OAuthFlow,
     Scope,
+    invalid_configuration,
 )
 from syncline.connectors.bodies import json_object, objects, text
 from syncline.connectors.box.config import ROOT_FOLDER, BoxConfig
@@ -39,7 +40,6 @@ from syncline.domain.permissions import Access, Grant
 from syncline.domain.records import ChangePage, ListPage, Unparsed, Upsert
 from syncline.errors import (
     CursorInvalid,
-    InvalidInput,
     NotDownloadable,
     UpstreamNotFound,
     UpstreamPermissionDenied,
@@ -570,29 +570,27 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
         try:
             raise_for_box(response)
         except UpstreamPermissionDenied as exc:
-            raise _bad("folderId" if kind == "folder" else "fileIds", str(exc)) from exc
+            raise invalid_configuration(
+                "folderId" if kind == "folder" else "fileIds", str(exc)
+            ) from exc
         return _json_object(response)
 
     if config.folder_id is not None and config.folder_id != ROOT_FOLDER:
         folder = await exists("folder", config.folder_id)
         if folder is None or not is_active(folder):
             why = "is a file" if await exists("file", config.folder_id) else "does not exist"
-            raise _bad("folderId", f"{config.folder_id} {why}: it must be a Box folder")
+            raise invalid_configuration(
+                "folderId", f"{config.folder_id} {why}: it must be a Box folder"
+            )
     for file_id in config.file_ids or ():
         if (
             await exists("file", file_id) is None
             and await exists("web_link", file_id) is None
             and await exists("folder", file_id) is not None
         ):
-            raise _bad("fileIds", f"{file_id} is a folder: use folderId for a folder tree")
-
-
-def _bad(key: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"Invalid configuration.{key}: {why}",
-        field=f"configuration.{key}",
-        code="INVALID_CONFIGURATION",
-    )
+            raise invalid_configuration(
+                "fileIds", f"{file_id} is a folder: use folderId for a folder tree"
+            )
 
 
 def _build(config: BaseModel, ctx: ConnectorContext) -> BoxConnector:

@@ -24,6 +24,7 @@ from syncline.connectors.base import (
     Identity,
     OAuthFlow,
     Scope,
+    invalid_configuration,
 )
 from syncline.connectors.bodies import text
 from syncline.connectors.confluence.access import AccessReader
@@ -41,7 +42,6 @@ from syncline.domain.permissions import Grant
 from syncline.domain.records import ChangePage, ListPage, Upsert
 from syncline.errors import (
     CursorInvalid,
-    InvalidInput,
     UpstreamNotFound,
     UpstreamPermissionDenied,
 )
@@ -460,27 +460,21 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
         try:
             await client.get(f"/wiki/api/v2/spaces/{quote(config.space_id, safe='')}")
         except (UpstreamNotFound, UpstreamPermissionDenied) as exc:
-            raise _bad(
+            raise invalid_configuration(
                 "spaceId", f"{config.space_id} is not a space this user can see ({exc})"
             ) from exc
     for page_id in config.page_ids or ():
         try:
             page = await client.get(f"/wiki/api/v2/pages/{quote(page_id, safe='')}")
         except (UpstreamNotFound, UpstreamPermissionDenied) as exc:
-            raise _bad("pageIds", f"{page_id} is not a page this user can see ({exc})") from exc
+            raise invalid_configuration(
+                "pageIds", f"{page_id} is not a page this user can see ({exc})"
+            ) from exc
         if config.space_id is not None and text(page, "spaceId") != config.space_id:
-            raise _bad(
+            raise invalid_configuration(
                 "pageIds",
                 f"{page_id} is in space {text(page, 'spaceId')}, not in spaceId {config.space_id}",
             )
-
-
-def _bad(key: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"Invalid configuration.{key}: {why}",
-        field=f"configuration.{key}",
-        code="INVALID_CONFIGURATION",
-    )
 
 
 def _build(config: BaseModel, ctx: ConnectorContext) -> ConfluenceConnector:

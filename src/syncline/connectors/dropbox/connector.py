@@ -22,6 +22,7 @@ from syncline.connectors.base import (
     Identity,
     OAuthFlow,
     Scope,
+    invalid_configuration,
 )
 from syncline.connectors.bodies import json_object, text
 from syncline.connectors.dropbox.account import Account, is_team_token_refusal, resolve_account
@@ -40,7 +41,6 @@ from syncline.domain.permissions import Access, Grant, Relation, user_subject
 from syncline.domain.records import ChangePage, ListPage, Upsert
 from syncline.errors import (
     CursorInvalid,
-    InvalidInput,
     NotDownloadable,
     UpstreamError,
     UpstreamNotFound,
@@ -592,27 +592,25 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
             return None
         except (UpstreamPermissionDenied, UpstreamResponseError) as exc:
             # A malformed path, one outside the account, or one this user may not read.
-            raise _bad(key, f"{path}: {exc}") from exc
+            raise invalid_configuration(key, f"{path}: {exc}") from exc
         return _json_object(response)
 
     if config.folder_id is not None:
         folder = await metadata(config.folder_id, "folderId")
         if folder is None:
-            raise _bad("folderId", f"{config.folder_id} does not exist in this Dropbox")
+            raise invalid_configuration(
+                "folderId", f"{config.folder_id} does not exist in this Dropbox"
+            )
         if folder.get(".tag") != "folder":
-            raise _bad("folderId", f"{config.folder_id} is a file: it must be a Dropbox folder")
+            raise invalid_configuration(
+                "folderId", f"{config.folder_id} is a file: it must be a Dropbox folder"
+            )
     for file_id in config.file_ids or ():
         item = await metadata(file_id, "fileIds")
         if item is not None and item.get(".tag") == "folder":
-            raise _bad("fileIds", f"{file_id} is a folder: use folderId for a folder tree")
-
-
-def _bad(key: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"Invalid configuration.{key}: {why}",
-        field=f"configuration.{key}",
-        code="INVALID_CONFIGURATION",
-    )
+            raise invalid_configuration(
+                "fileIds", f"{file_id} is a folder: use folderId for a folder tree"
+            )
 
 
 def _build(config: BaseModel, ctx: ConnectorContext) -> DropboxConnector:

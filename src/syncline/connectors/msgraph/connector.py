@@ -20,6 +20,7 @@ from syncline.connectors.base import (
     Download,
     Identity,
     Scope,
+    invalid_configuration,
 )
 from syncline.connectors.http import map_transport_errors
 from syncline.connectors.msgraph.config import OneDriveConfig, SharePointConfig
@@ -37,7 +38,6 @@ from syncline.domain.permissions import Access, Grant, user_subject
 from syncline.domain.records import ChangePage, ListPage, Upsert
 from syncline.errors import (
     CursorInvalid,
-    InvalidInput,
     NotDownloadable,
     UpstreamNotFound,
     UpstreamPermissionDenied,
@@ -567,10 +567,10 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
         try:
             raise_for_graph(response)
         except (UpstreamNotFound, UpstreamPermissionDenied) as exc:
-            raise _bad(key, str(exc)) from exc
+            raise invalid_configuration(key, str(exc)) from exc
         except UpstreamResponseError as exc:
             if exc.status_code == 400:  # a malformed id
-                raise _bad(key, str(exc)) from exc
+                raise invalid_configuration(key, str(exc)) from exc
             raise
         return _json_object(response)
 
@@ -588,14 +588,8 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
                 drive_ids |= {i for d in _items(body) if (i := _str(d, "id")) is not None}
                 url = _str(body, "@odata.nextLink")
             if config.drive_id not in drive_ids:
-                raise _bad("driveId", f"the site {config.site_id} has no drive {config.drive_id}")
+                raise invalid_configuration(
+                    "driveId", f"the site {config.site_id} has no drive {config.drive_id}"
+                )
     elif isinstance(config, OneDriveConfig) and config.drive_id is not None:
         await read("driveId", f"{base}/drives/{quote(config.drive_id, safe='')}", {"$select": "id"})
-
-
-def _bad(key: str, why: str) -> InvalidInput:
-    return InvalidInput(
-        f"Invalid configuration.{key}: {why}",
-        field=f"configuration.{key}",
-        code="INVALID_CONFIGURATION",
-    )

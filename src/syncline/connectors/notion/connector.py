@@ -19,6 +19,7 @@ from syncline.connectors.base import (
     Identity,
     OAuthFlow,
     Scope,
+    invalid_configuration,
 )
 from syncline.connectors.bodies import text
 from syncline.connectors.notion.ancestry import Ancestry
@@ -40,7 +41,6 @@ from syncline.domain.notifications import iso
 from syncline.domain.records import ChangePage, ListPage, Upsert
 from syncline.errors import (
     CursorInvalid,
-    InvalidInput,
     UpstreamNotFound,
     UpstreamPermissionDenied,
     UpstreamResponseError,
@@ -373,26 +373,21 @@ async def check(config: BaseModel, ctx: ConnectorContext) -> None:
         try:
             page = await client.find("page", page_id)
         except UpstreamPermissionDenied as exc:
-            raise _bad(f"{page_id} cannot be read: {exc}") from exc
+            raise invalid_configuration("pageIds", f"{page_id} cannot be read: {exc}") from exc
         except UpstreamResponseError as exc:
             if exc.status_code != 400:
                 raise
-            raise _bad(f"{page_id} is not a page Notion can read as one: {exc}") from exc
+            raise invalid_configuration(
+                "pageIds", f"{page_id} is not a page Notion can read as one: {exc}"
+            ) from exc
         if page is None:
-            raise _bad(
+            raise invalid_configuration(
+                "pageIds",
                 f"{page_id} does not exist or is not shared with the integration (in Notion: "
-                "the page's ... menu, Connections)"
+                "the page's ... menu, Connections)",
             )
         if is_trashed(page):
-            raise _bad(f"{page_id} is in the trash")
-
-
-def _bad(why: str) -> InvalidInput:
-    return InvalidInput(
-        f"Invalid configuration.pageIds: {why}",
-        field="configuration.pageIds",
-        code="INVALID_CONFIGURATION",
-    )
+            raise invalid_configuration("pageIds", f"{page_id} is in the trash")
 
 
 def _build(config: BaseModel, ctx: ConnectorContext) -> NotionConnector:
