@@ -363,51 +363,42 @@ def _graph_steps(graph: GraphState, samples: GraphSamples, syncs: dict[str, str]
     return "\n".join(lines)
 
 
-def _box_steps(box: BoxState, samples: BoxSamples, sync: str, cli: str) -> str:
-    """Step 6 of the guide: connect and sync the Box account, ask who may read a folder shared
-    with a group, and change the account."""
+def _files_steps(
+    integration: str, tokens: tuple[str, str], sync: str, content: str, readable: str, cli: str
+) -> str:
+    """A provider's step of the guide: connect and sync the account, download the `content`
+    item, ask whether the colleague may read the `readable` one, and change the account."""
     auth = '-H "Authorization: Bearer $TOKEN"'
     json_ = "-H 'Content-Type: application/json'"
-    access, refresh = box.issue_tokens(DRIVE_USER)
-    enable = orjson.dumps({"integration": "box", "pipeline": "files"}).decode()
-    renewal = record_id(sync, samples.paths["Contracts/Renewals/2025.txt"])
-    check = orjson.dumps({"object": renewal, "user": COLLEAGUE, "role": "can_read"}).decode()
+    access, refresh = tokens
+    enable = orjson.dumps({"integration": integration, "pipeline": "files"}).decode()
+    check = orjson.dumps({"object": readable, "user": COLLEAGUE, "role": "can_read"}).decode()
     return "\n".join(
         [
             f"  curl -s {auth} {json_} $API/api/credentials "
-            f"-d {shlex.quote(_credential(access, refresh, 'box'))}",
+            f"-d {shlex.quote(_credential(access, refresh, integration))}",
             f"  curl -s {auth} {json_} $API/api/syncs -d '{enable}'",
             f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
-            f"  curl -s {auth} $API/api/syncs/{sync}/records/{renewal}/content",
+            f"  curl -s {auth} $API/api/syncs/{sync}/records/{content}/content",
             f"  curl -s {auth} {json_} $API/api/permissions/{sync}/check -d '{check}'",
-            f"  {cli} sandbox --integration box add memo.txt --content 'Memo'",
+            f"  {cli} sandbox --integration {integration} add memo.txt --content 'Memo'",
             f"  curl -s -X POST {auth} $API/api/syncs/{sync}/trigger",
         ]
     )
+
+
+def _box_steps(box: BoxState, samples: BoxSamples, sync: str, cli: str) -> str:
+    """Step 6: the Box account; the colleague reads a folder shared with a group."""
+    renewal = record_id(sync, samples.paths["Contracts/Renewals/2025.txt"])
+    return _files_steps("box", box.issue_tokens(DRIVE_USER), sync, renewal, renewal, cli)
 
 
 def _dropbox_steps(dropbox: DropboxState, samples: DropboxSamples, sync: str, cli: str) -> str:
-    """Step 7 of the guide: connect and sync the Dropbox account, read a Paper document as
-    Markdown, ask who may read a shared folder's file, and change the account."""
-    auth = '-H "Authorization: Bearer $TOKEN"'
-    json_ = "-H 'Content-Type: application/json'"
-    access, refresh = dropbox.issue_tokens(DRIVE_USER)
-    enable = orjson.dumps({"integration": "dropbox", "pipeline": "files"}).decode()
+    """Step 7: the Dropbox account; a Paper document as Markdown, and a shared folder's file
+    its editor reads."""
     paper = record_id(sync, samples.paths["Projects/Roadmap.paper"])
     brief = record_id(sync, samples.paths["Projects/Acme/brief.txt"])
-    check = orjson.dumps({"object": brief, "user": COLLEAGUE, "role": "can_read"}).decode()
-    return "\n".join(
-        [
-            f"  curl -s {auth} {json_} $API/api/credentials "
-            f"-d {shlex.quote(_credential(access, refresh, 'dropbox'))}",
-            f"  curl -s {auth} {json_} $API/api/syncs -d '{enable}'",
-            f'  curl -s {auth} "$API/api/syncs/{sync}/records?pageSize=50"',
-            f"  curl -s {auth} $API/api/syncs/{sync}/records/{paper}/content",
-            f"  curl -s {auth} {json_} $API/api/permissions/{sync}/check -d '{check}'",
-            f"  {cli} sandbox --integration dropbox add memo.txt --content 'Memo'",
-            f"  curl -s -X POST {auth} $API/api/syncs/{sync}/trigger",
-        ]
-    )
+    return _files_steps("dropbox", dropbox.issue_tokens(DRIVE_USER), sync, paper, brief, cli)
 
 
 def _guide(
